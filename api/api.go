@@ -1,0 +1,54 @@
+// Package api is the node agent's local HTTP/JSON API, served on a unix
+// socket, and its client, which the CLI uses.
+//
+//	GET  /v1/config              the configuration (local read): cib.Config
+//	POST /v1/commands            apply one command: CommandRequest -> CommandResult
+//	POST /v1/commands?dry-run=1  validate only, against the local configuration
+//	GET  /v1/cluster             raft membership and this node: ClusterInfo
+//
+// Errors come back as a non-2xx status with an ErrorBody.
+package api
+
+import "encoding/json"
+
+// CommandRequest carries one cib command by name, e.g.
+// {"type":"CreatePrimitive","cmd":{...}}.
+type CommandRequest struct {
+	Type string          `json:"type"`
+	Cmd  json.RawMessage `json:"cmd"`
+}
+
+// CommandResult is what an applied command gave: the new epoch (the change
+// is applied on the answering node when this returns) and notes for the
+// operator, such as constraints removed along with a resource.
+type CommandResult struct {
+	Epoch  uint64   `json:"epoch"`
+	Index  uint64   `json:"index,omitempty"`
+	Notes  []string `json:"notes,omitempty"`
+	DryRun bool     `json:"dry-run,omitempty"`
+}
+
+// ErrorBody is the JSON body of an error response.
+type ErrorBody struct {
+	Error string `json:"error"`
+}
+
+// ClusterInfo describes the raft cluster as this node sees it.
+type ClusterInfo struct {
+	Node    string   `json:"node"`
+	State   string   `json:"state"` // Leader, Follower, Candidate, Shutdown
+	Leader  string   `json:"leader,omitempty"`
+	Term    uint64   `json:"term"`
+	Applied uint64   `json:"applied-index"`
+	Epoch   uint64   `json:"epoch"`
+	Servers []Server `json:"servers"`
+	Version string   `json:"version"`
+}
+
+// Server is one raft member.
+type Server struct {
+	Name    string `json:"name"`
+	Address string `json:"address"`
+	Voter   bool   `json:"voter"`
+	Leader  bool   `json:"leader,omitempty"`
+}

@@ -1,0 +1,126 @@
+package api
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/paceline/paceline/cib"
+)
+
+// Client talks to one node agent over its unix socket.
+type Client struct {
+	socket string
+	hc     *http.Client
+}
+
+// NewClient returns a client for the agent listening on socket.
+func NewClient(socket string) *Client {
+	tr := &http.Transport{
+		DialContext: func(ctx context.Context, _, _ string) (net.Conn, error) {
+			var d net.Dialer
+			return d.DialContext(ctx, "unix", socket)
+		},
+		MaxIdleConns:    4,
+		IdleConnTimeout: 30 * time.Second,
+	}
+	return &Client{socket: socket, hc: &http.Client{Transport: tr, Timeout: 60 * time.Second}}
+}
+
+// Socket returns the socket path the client uses.
+func (c *Client) Socket() string { return c.socket }
+
+// Config reads the node's current configuration.
+func (c *Client) Config(ctx context.Context) (*cib.Config, error) {
+	var cfg cib.Config
+	if err := c.do(ctx, http.MethodGet, "/v1/config", nil, &cfg); err != nil {
+		return nil, err
+	}
+	return &cfg, nil
+}
+
+// Cluster reads raft membership as this node sees it.
+func (c *Client) Cluster(ctx context.Context) (*ClusterInfo, error) {
+	var ci ClusterInfo
+	if err := c.do(ctx, http.MethodGet, "/v1/cluster", nil, &ci); err != nil {
+		return nil, err
+	}
+	return &ci, nil
+}
+
+// Apply sends one command. With dryRun the agent only validates it against
+// its local configuration.
+func (c *Client) Apply(ctx context.Context, cmd cib.Command, dryRun bool) (*CommandResult, error) {
+	body, err := json.Marshal(cmd)
+	if err != nil {
+		return nil, fmt.Errorf("encode %s: %w", cmd.Type(), err)
+	}
+	req := CommandRequest{Type: cmd.Type().String(), Cmd: body}
+	path := "/v1/commands"
+	if dryRun {
+		path += "?dry-run=1"
+	}
+	var res CommandResult
+	if err := c.do(ctx, http.MethodPost, path, req, &res); err != nil {
+		return nil, err
+	}
+	return &res, nil
+}
+
+// Error is an error reported by the agent.
+type Error struct {
+	Status  int
+	Message string
+}
+
+func (e *Error) Error() string { return e.Message }
+
+// ErrNoAgent wraps failures to reach the agent's socket.
+var ErrNoAgent = errors.New("cannot reach the paceline agent")
+
+func (c *Client) do(ctx context.Context, method, path string, in, out any) error {
+	var body io.Reader
+	if in != nil {
+		b, err := json.Marshal(in)
+		if err != nil {
+			return err
+		}
+		body = bytes.NewReader(b)
+	}
+	req, err := http.NewRequestWithContext(ctx, method, "http://paceline"+path, body)
+	if err != nil {
+		return err
+	}
+	if in != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	resp, err := c.hc.Do(req)
+	if err != nil {
+		return fmt.Errorf("%w at %s: %v", ErrNoAgent, c.socket, err)
+	}
+	defer resp.Body.Close()
+	data, err := io.ReadAll(io.LimitReader(resp.Body, 256<<20))
+	if err != nil {
+		return fmt.Errorf("read reply from %s: %w", c.socket, err)
+	}
+	if resp.StatusCode/100 != 2 {
+		var eb ErrorBody
+		if json.Unmarshal(data, &eb) == nil && eb.Error != "" {
+			return &Error{Status: resp.StatusCode, Message: eb.Error}
+		}
+		return &Error{Status: resp.StatusCode, Message: fmt.Sprintf("%s %s: %s", method, path, resp.Status)}
+	}
+	if out == nil {
+		return nil
+	}
+	if err := json.Unmarshal(data, out); err != nil {
+		return fmt.Errorf("decode reply of %s %s: %w", method, path, err)
+	}
+	return nil
+}
