@@ -13,14 +13,12 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/paceline/paceline/agent"
 	"github.com/paceline/paceline/api"
 )
 
 // version is set at build time with -ldflags "-X main.version=...".
 var version = "dev"
-
-// defaultSocket is where an agent listens unless its config says otherwise.
-const defaultSocket = "/run/paceline/paceline.sock"
 
 // globals are the flags every CLI command shares.
 type globals struct {
@@ -54,7 +52,7 @@ func newRootCmd(stdout, stderr io.Writer) *cobra.Command {
 	root.SetErr(stderr)
 	sock := os.Getenv("PACELINE_SOCKET")
 	if sock == "" {
-		sock = defaultSocket
+		sock = agent.DefaultSocket
 	}
 	root.PersistentFlags().StringVarP(&g.socket, "socket", "s", sock, "the local agent's API socket (env PACELINE_SOCKET)")
 	root.PersistentFlags().StringVarP(&g.output, "output", "o", "text", "output format: text or json")

@@ -1,0 +1,185 @@
+// Package agent is the node agent: it runs this node's replica of the
+// cluster configuration (cib/raftstore) and serves the local API on a unix
+// socket. Later roles (membership, controller, LRM) hang off it.
+package agent
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/user"
+	"path/filepath"
+	"strconv"
+	"time"
+
+	"github.com/paceline/paceline/cib"
+	"github.com/paceline/paceline/cib/raftstore"
+	"github.com/paceline/paceline/pki"
+)
+
+// Version is the agent's version, reported by the API.
+var Version = "dev"
+
+// Agent is one node's agent.
+type Agent struct {
+	cfg   Config
+	log   *slog.Logger
+	store *raftstore.Store
+	ln    net.Listener
+	srv   *http.Server
+
+	ctx    context.Context
+	cancel context.CancelFunc
+	done   chan struct{}
+}
+
+// Options tune an agent beyond its config file (tests).
+type Options struct {
+	// SnapshotThreshold and TrailingLogs override raft's (tests force
+	// snapshots with small values).
+	SnapshotThreshold, TrailingLogs uint64
+}
+
+// Start opens the configuration store and the local API. The agent runs
+// until Stop; Run wraps Start and Stop around a context.
+func Start(cfg Config, log *slog.Logger, opt Options) (*Agent, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	log = log.With("node", cfg.Name)
+	tlsConf, err := pki.LoadTLSConfig(cfg.TLS.CA, cfg.TLS.Cert, cfg.TLS.Key)
+	if err != nil {
+		return nil, err
+	}
+	timing, _ := raftstore.TimingProfile(cfg.Timing)
+	a := &Agent{cfg: cfg, log: log}
+	a.store, err = raftstore.Open(raftstore.Options{
+		Name: cfg.Name, DataDir: cfg.DataDir, Bind: cfg.Bind, Advertise: cfg.AdvertiseAddr(),
+		TLS: tlsConf, Bootstrap: cfg.Peers, Join: cfg.Join, MaxVoters: cfg.MaxVoters,
+		Timing: timing, SnapshotThreshold: opt.SnapshotThreshold, TrailingLogs: opt.TrailingLogs,
+		Logger: log,
+	})
+	if err != nil {
+		return nil, err
+	}
+	if err := a.listen(); err != nil {
+		a.store.Close()
+		return nil, err
+	}
+	a.srv = &http.Server{Handler: a.routes(), ReadHeaderTimeout: 10 * time.Second}
+	go func() {
+		if err := a.srv.Serve(a.ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			log.Error("api server stopped", "err", err)
+		}
+	}()
+	a.ctx, a.cancel = context.WithCancel(context.Background())
+	a.done = make(chan struct{})
+	go func() { defer close(a.done); a.registerSelf(a.ctx) }()
+	log.Info("agent started", "bind", cfg.Bind, "socket", cfg.APISocket)
+	return a, nil
+}
+
+// listen opens the API socket: mode 0600, or 0660 for APISocketGroup.
+func (a *Agent) listen() error {
+	path := a.cfg.APISocket
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		return fmt.Errorf("api socket dir: %w", err)
+	}
+	if c, err := net.Dial("unix", path); err == nil {
+		_ = c.Close()
+		return fmt.Errorf("api socket %s: another agent is listening there", path)
+	}
+	_ = os.Remove(path)
+	ln, err := net.Listen("unix", path)
+	if err != nil {
+		return fmt.Errorf("api socket: %w", err)
+	}
+	mode := os.FileMode(0o600)
+	if a.cfg.APISocketGroup != "" {
+		g, err := user.LookupGroup(a.cfg.APISocketGroup)
+		if err != nil {
+			_ = ln.Close()
+			return fmt.Errorf("api-socket-group: %w", err)
+		}
+		gid, _ := strconv.Atoi(g.Gid)
+		if err := os.Chown(path, -1, gid); err != nil {
+			_ = ln.Close()
+			return fmt.Errorf("api socket group: %w", err)
+		}
+		mode = 0o660
+	}
+	if err := os.Chmod(path, mode); err != nil {
+		_ = ln.Close()
+		return fmt.Errorf("api socket mode: %w", err)
+	}
+	a.ln = ln
+	return nil
+}
+
+// Run starts the agent, registers this node in the configuration once a
+// leader is known, and runs until ctx ends or the store stops on a fatal
+// error.
+func Run(ctx context.Context, cfg Config, log *slog.Logger) error {
+	a, err := Start(cfg, log, Options{})
+	if err != nil {
+		return err
+	}
+	defer a.Stop()
+	select {
+	case <-ctx.Done():
+		a.log.Info("stopping")
+		return nil
+	case <-a.store.Fatal():
+		return a.store.FatalErr()
+	}
+}
+
+// Store returns the node's configuration replica.
+func (a *Agent) Store() *raftstore.Store { return a.store }
+
+// Config returns the node config.
+func (a *Agent) Config() Config { return a.cfg }
+
+// Stop ends the API and the store. To the other nodes it looks like a
+// crash; the node resumes from its data dir when started again.
+func (a *Agent) Stop() {
+	a.cancel()
+	<-a.done
+	if a.srv != nil {
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+		_ = a.srv.Shutdown(ctx)
+		cancel()
+	}
+	if a.ln != nil {
+		_ = os.Remove(a.cfg.APISocket)
+	}
+	a.store.Close()
+}
+
+// registerSelf adds this node to the cluster configuration if missing.
+func (a *Agent) registerSelf(ctx context.Context) {
+	for ctx.Err() == nil {
+		if a.store.Config().Node(a.cfg.Name) != nil {
+			return
+		}
+		if err := a.store.WaitLeader(ctx); err == nil {
+			_, err := a.store.Apply(ctx, &cib.RegisterNode{Name: a.cfg.Name})
+			if err == nil {
+				a.log.Info("registered node in the configuration")
+				return
+			}
+			a.log.Debug("register node", "err", err)
+		}
+		select {
+		case <-ctx.Done():
+		case <-time.After(200 * time.Millisecond):
+		}
+	}
+}

@@ -1,0 +1,160 @@
+package agent
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"path/filepath"
+	"strconv"
+
+	"gopkg.in/yaml.v3"
+
+	"github.com/paceline/paceline/cib/raftstore"
+)
+
+// Config is a node's own configuration file (paceline.yaml), written by
+// `paceline cluster init`. It is local to the node; the cluster
+// configuration lives in raft.
+type Config struct {
+	// Name is this node's name: its raft id and its name in the cluster
+	// configuration.
+	Name string `yaml:"name"`
+	// Cluster names the cluster.
+	Cluster string `yaml:"cluster"`
+	// DataDir holds raft state (log, snapshots).
+	DataDir string `yaml:"data-dir"`
+	// Bind is host:port of the cluster port (raft and node RPC, mutual TLS).
+	Bind string `yaml:"bind"`
+	// Advertise is the host:port peers dial; defaults to Bind.
+	Advertise string `yaml:"advertise,omitempty"`
+	// GossipPort is the membership (memberlist) port on the bind address.
+	GossipPort int `yaml:"gossip-port,omitempty"`
+	// APISocket is the local API's unix socket; APISocketGroup, if set,
+	// makes it group-accessible (mode 0660) to that group, else 0600.
+	APISocket      string `yaml:"api-socket"`
+	APISocketGroup string `yaml:"api-socket-group,omitempty"`
+	// Peers are the initial voters, the same list on every initial node.
+	Peers []raftstore.Peer `yaml:"peers,omitempty"`
+	// Join lists members' cluster addresses to ask for admission (nodes
+	// added after the initial ones).
+	Join []string `yaml:"join,omitempty"`
+	// MaxVoters caps raft voters (3 to 5, default 3); later nodes are
+	// non-voters.
+	MaxVoters int `yaml:"max-voters,omitempty"`
+	// TLS names the PEM files of the cluster CA and this node's
+	// certificate and key, relative to the config file's directory.
+	TLS TLSFiles `yaml:"tls"`
+	// EncryptKey is the base64 gossip encryption key.
+	EncryptKey string `yaml:"encrypt-key,omitempty"`
+	// Timing is the timing profile: fast (default) or lan.
+	Timing string `yaml:"timing,omitempty"`
+	// LogLevel is debug, info (default), warn or error.
+	LogLevel string `yaml:"log-level,omitempty"`
+}
+
+// TLSFiles are the paths of the node's TLS material.
+type TLSFiles struct {
+	CA   string `yaml:"ca"`
+	Cert string `yaml:"cert"`
+	Key  string `yaml:"key"`
+}
+
+// LoadConfig reads and checks a node config file; relative paths in it are
+// taken from the file's directory.
+func LoadConfig(path string) (*Config, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("node config: %w", err)
+	}
+	dec := yaml.NewDecoder(bytes.NewReader(b))
+	dec.KnownFields(true)
+	var c Config
+	if err := dec.Decode(&c); err != nil {
+		return nil, fmt.Errorf("node config %s: %w", path, err)
+	}
+	dir := filepath.Dir(path)
+	for _, p := range []*string{&c.DataDir, &c.APISocket, &c.TLS.CA, &c.TLS.Cert, &c.TLS.Key} {
+		if *p != "" && !filepath.IsAbs(*p) {
+			*p = filepath.Join(dir, *p)
+		}
+	}
+	if err := c.Validate(); err != nil {
+		return nil, fmt.Errorf("node config %s: %w", path, err)
+	}
+	return &c, nil
+}
+
+// Validate reports every problem of the node config.
+func (c *Config) Validate() error {
+	var errs []error
+	need := func(v, name string) {
+		if v == "" {
+			errs = append(errs, fmt.Errorf("%s is required", name))
+		}
+	}
+	need(c.Name, "name")
+	need(c.DataDir, "data-dir")
+	need(c.Bind, "bind")
+	need(c.APISocket, "api-socket")
+	need(c.TLS.CA, "tls.ca")
+	need(c.TLS.Cert, "tls.cert")
+	need(c.TLS.Key, "tls.key")
+	for _, a := range []struct{ name, v string }{{"bind", c.Bind}, {"advertise", c.Advertise}} {
+		if a.v == "" {
+			continue
+		}
+		if _, port, err := net.SplitHostPort(a.v); err != nil {
+			errs = append(errs, fmt.Errorf("%s %q: want host:port", a.name, a.v))
+		} else if n, err := strconv.Atoi(port); err != nil || n <= 0 || n > 65535 {
+			errs = append(errs, fmt.Errorf("%s %q: bad port", a.name, a.v))
+		}
+	}
+	if c.Advertise == "" && c.Bind != "" {
+		if host, _, err := net.SplitHostPort(c.Bind); err == nil {
+			if ip := net.ParseIP(host); ip != nil && ip.IsUnspecified() {
+				errs = append(errs, fmt.Errorf("bind %q is a wildcard address: set advertise", c.Bind))
+			}
+		}
+	}
+	if c.GossipPort < 0 || c.GossipPort > 65535 {
+		errs = append(errs, fmt.Errorf("gossip-port %d: out of range", c.GossipPort))
+	}
+	if c.MaxVoters != 0 && (c.MaxVoters < 3 || c.MaxVoters > 5) {
+		errs = append(errs, fmt.Errorf("max-voters %d: want 3 to 5", c.MaxVoters))
+	}
+	if _, err := raftstore.TimingProfile(c.Timing); err != nil {
+		errs = append(errs, fmt.Errorf("timing: %w", err))
+	}
+	seen := map[string]bool{}
+	for i, p := range c.Peers {
+		if p.Name == "" || p.Address == "" {
+			errs = append(errs, fmt.Errorf("peers[%d]: name and address required", i))
+		}
+		if seen[p.Name] {
+			errs = append(errs, fmt.Errorf("peers[%d]: duplicate name %q", i, p.Name))
+		}
+		seen[p.Name] = true
+	}
+	if len(c.Peers) > 0 && !seen[c.Name] && len(c.Join) == 0 {
+		errs = append(errs, fmt.Errorf("node %q is not among peers and has no join addresses", c.Name))
+	}
+	switch c.LogLevel {
+	case "", "debug", "info", "warn", "error":
+	default:
+		errs = append(errs, fmt.Errorf("log-level %q: want debug, info, warn or error", c.LogLevel))
+	}
+	return errors.Join(errs...)
+}
+
+// AdvertiseAddr returns the cluster address peers dial.
+func (c *Config) AdvertiseAddr() string {
+	if c.Advertise != "" {
+		return c.Advertise
+	}
+	return c.Bind
+}
+
+// Marshal encodes the config as YAML.
+func (c *Config) Marshal() ([]byte, error) { return yaml.Marshal(c) }

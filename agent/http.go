@@ -1,0 +1,109 @@
+package agent
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+
+	"github.com/paceline/paceline/api"
+	"github.com/paceline/paceline/cib"
+	"github.com/paceline/paceline/cib/raftstore"
+)
+
+// maxBody bounds a request body (a whole imported configuration).
+const maxBody = 64 << 20
+
+func (a *Agent) routes() http.Handler {
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /v1/config", a.getConfig)
+	mux.HandleFunc("POST /v1/commands", a.postCommand)
+	mux.HandleFunc("GET /v1/cluster", a.getCluster)
+	return mux
+}
+
+func (a *Agent) getConfig(w http.ResponseWriter, _ *http.Request) {
+	writeJSON(w, http.StatusOK, a.store.Config())
+}
+
+func (a *Agent) getCluster(w http.ResponseWriter, _ *http.Request) {
+	inf := a.store.Info()
+	ci := api.ClusterInfo{
+		Node: a.cfg.Name, State: inf.State, Leader: inf.Leader, Term: inf.Term,
+		Applied: inf.Applied, Epoch: inf.Epoch, Version: Version,
+	}
+	for _, s := range inf.Servers {
+		ci.Servers = append(ci.Servers, api.Server{Name: s.Name, Address: s.Address, Voter: s.Voter, Leader: s.Name == inf.Leader})
+	}
+	writeJSON(w, http.StatusOK, ci)
+}
+
+func (a *Agent) postCommand(w http.ResponseWriter, r *http.Request) {
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxBody))
+	if err != nil {
+		writeErr(w, http.StatusRequestEntityTooLarge, fmt.Errorf("request body: %w", err))
+		return
+	}
+	var req api.CommandRequest
+	if err := strictJSON(body, &req); err != nil {
+		writeErr(w, http.StatusBadRequest, fmt.Errorf("bad request: %w", err))
+		return
+	}
+	cmd, err := cib.CommandByName(req.Type)
+	if err != nil {
+		writeErr(w, http.StatusBadRequest, err)
+		return
+	}
+	if err := strictJSON(req.Cmd, cmd); err != nil {
+		writeErr(w, http.StatusBadRequest, fmt.Errorf("bad %s: %w", req.Type, err))
+		return
+	}
+	var res *raftstore.Result
+	dry := r.URL.Query().Get("dry-run") != ""
+	if dry {
+		res, err = a.store.DryRun(cmd)
+	} else {
+		res, err = a.store.Apply(r.Context(), cmd)
+	}
+	var rej *raftstore.RejectedError
+	switch {
+	case errors.As(err, &rej):
+		writeErr(w, http.StatusUnprocessableEntity, err)
+		return
+	case errors.Is(err, raftstore.ErrNoLeader), errors.Is(err, raftstore.ErrStopped):
+		writeErr(w, http.StatusServiceUnavailable, err)
+		return
+	case err != nil:
+		writeErr(w, http.StatusInternalServerError, err)
+		return
+	}
+	a.log.Info("configuration changed", "command", req.Type, "epoch", res.Epoch, "dry_run", dry)
+	writeJSON(w, http.StatusOK, api.CommandResult{Epoch: res.Epoch, Index: res.Index, Notes: res.Notes, DryRun: dry})
+}
+
+func strictJSON(b []byte, v any) error {
+	if len(b) == 0 {
+		return errors.New("empty body")
+	}
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		return err
+	}
+	if dec.More() {
+		return errors.New("trailing data after JSON value")
+	}
+	return nil
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(v)
+}
+
+func writeErr(w http.ResponseWriter, status int, err error) {
+	writeJSON(w, status, api.ErrorBody{Error: err.Error()})
+}

@@ -1,0 +1,173 @@
+package raftstore
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net"
+	"sync"
+	"time"
+)
+
+// rpcRequest is one store RPC: a forwarded write or a join.
+type rpcRequest struct {
+	Op   string `json:"op"`             // "apply" or "join"
+	Data []byte `json:"data,omitempty"` // apply: an encoded cib command
+	Name string `json:"name,omitempty"` // join: the node's raft id
+	Addr string `json:"addr,omitempty"` // join: the node's raft address
+}
+
+// rpcResponse answers an rpcRequest.
+type rpcResponse struct {
+	Index uint64   `json:"index,omitempty"`
+	Epoch uint64   `json:"epoch,omitempty"`
+	Notes []string `json:"notes,omitempty"`
+	Voter bool     `json:"voter,omitempty"`
+	Err   string   `json:"err,omitempty"`
+	// Rejected says the command reached the FSM and was refused there
+	// (validation); otherwise Err is a transport or leadership problem.
+	Rejected bool `json:"rejected,omitempty"`
+	// NotLeader says the receiver is not the leader: retry at Leader.
+	NotLeader bool   `json:"not-leader,omitempty"`
+	Leader    string `json:"leader,omitempty"`
+}
+
+// rpcConn is one pooled client connection.
+type rpcConn struct {
+	c   net.Conn
+	enc *json.Encoder
+	dec *json.Decoder
+}
+
+// rpcPool keeps idle client connections per address.
+type rpcPool struct {
+	m    *mux
+	mu   sync.Mutex
+	idle map[string][]*rpcConn
+}
+
+const maxIdlePerAddr = 8
+
+func (p *rpcPool) get(ctx context.Context, addr string) (*rpcConn, error) {
+	p.mu.Lock()
+	if l := p.idle[addr]; len(l) > 0 {
+		c := l[len(l)-1]
+		p.idle[addr] = l[:len(l)-1]
+		p.mu.Unlock()
+		return c, nil
+	}
+	p.mu.Unlock()
+	c, err := p.m.dial(ctx, addr, connRPC)
+	if err != nil {
+		return nil, err
+	}
+	return &rpcConn{c: c, enc: json.NewEncoder(c), dec: json.NewDecoder(bufio.NewReader(c))}, nil
+}
+
+func (p *rpcPool) put(addr string, c *rpcConn) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if len(p.idle[addr]) >= maxIdlePerAddr {
+		_ = c.c.Close()
+		return
+	}
+	p.idle[addr] = append(p.idle[addr], c)
+}
+
+func (p *rpcPool) closeAll() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	for _, l := range p.idle {
+		for _, c := range l {
+			_ = c.c.Close()
+		}
+	}
+	p.idle = map[string][]*rpcConn{}
+}
+
+// errSent marks a failure after the request may have reached the peer: the
+// outcome is unknown and the request must not be blindly retried.
+var errSent = errors.New("request sent, no answer")
+
+// call sends one request and waits for the answer. A pooled connection that
+// turns out dead before anything was answered is replaced once.
+func (p *rpcPool) call(ctx context.Context, addr string, req rpcRequest) (*rpcResponse, error) {
+	for attempt := 0; ; attempt++ {
+		c, err := p.get(ctx, addr)
+		if err != nil {
+			return nil, fmt.Errorf("dial %s: %w", addr, err)
+		}
+		dl, ok := ctx.Deadline()
+		if !ok {
+			dl = time.Now().Add(30 * time.Second)
+		}
+		_ = c.c.SetDeadline(dl)
+		if err := c.enc.Encode(req); err != nil {
+			_ = c.c.Close()
+			if attempt == 0 {
+				continue
+			}
+			return nil, fmt.Errorf("send to %s: %w", addr, err)
+		}
+		var resp rpcResponse
+		if err := c.dec.Decode(&resp); err != nil {
+			_ = c.c.Close()
+			return nil, fmt.Errorf("%s: %w: %v", addr, errSent, err)
+		}
+		_ = c.c.SetDeadline(time.Time{})
+		p.put(addr, c)
+		return &resp, nil
+	}
+}
+
+// serveRPC answers requests on one accepted connection until it closes.
+func (s *Store) serveRPC(c net.Conn) {
+	defer c.Close()
+	dec := json.NewDecoder(bufio.NewReader(c))
+	enc := json.NewEncoder(c)
+	for {
+		var req rpcRequest
+		if err := dec.Decode(&req); err != nil {
+			return
+		}
+		resp := s.handleRPC(req)
+		if err := enc.Encode(resp); err != nil {
+			return
+		}
+	}
+}
+
+func (s *Store) handleRPC(req rpcRequest) *rpcResponse {
+	ctx, cancel := context.WithTimeout(s.ctx, s.opts.ApplyTimeout)
+	defer cancel()
+	switch req.Op {
+	case "apply":
+		res, err := s.applyLocal(ctx, req.Data)
+		if err != nil {
+			return s.errResponse(err)
+		}
+		return &rpcResponse{Index: res.Index, Epoch: res.Epoch, Notes: res.Notes}
+	case "join":
+		voter, err := s.addServer(req.Name, req.Addr)
+		if err != nil {
+			return s.errResponse(err)
+		}
+		return &rpcResponse{Voter: voter}
+	default:
+		return &rpcResponse{Err: fmt.Sprintf("unknown rpc op %q", req.Op)}
+	}
+}
+
+func (s *Store) errResponse(err error) *rpcResponse {
+	var rej *RejectedError
+	if errors.As(err, &rej) {
+		return &rpcResponse{Err: rej.Err.Error(), Rejected: true}
+	}
+	if errors.Is(err, ErrNotLeader) {
+		addr, _ := s.raft.LeaderWithID()
+		return &rpcResponse{Err: err.Error(), NotLeader: true, Leader: string(addr)}
+	}
+	return &rpcResponse{Err: err.Error()}
+}
