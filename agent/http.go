@@ -79,7 +79,9 @@ func (a *Agent) postCommand(w http.ResponseWriter, r *http.Request) {
 		writeErr(w, http.StatusInternalServerError, err)
 		return
 	}
-	a.log.Info("configuration changed", "command", req.Type, "epoch", res.Epoch, "dry_run", dry)
+	if !dry {
+		a.log.Info("configuration changed", "command", req.Type, "epoch", res.Epoch)
+	}
 	writeJSON(w, http.StatusOK, api.CommandResult{Epoch: res.Epoch, Index: res.Index, Notes: res.Notes, DryRun: dry})
 }
 

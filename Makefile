@@ -1,0 +1,46 @@
+# Paceline. `make demo` shows a local cluster at work; `make test` runs
+# every test (installing what they need first).
+SHELL := /bin/bash
+export PATH := /usr/local/go/bin:$(PATH)
+GO ?= go
+BIN := bin/paceline
+VERSION ?= $(shell git describe --always --dirty 2>/dev/null || echo dev)
+FUZZTIME ?= 10s
+
+.PHONY: all build deps test vet fmt-check unit fuzz demo bench clean
+
+all: build
+
+build:
+	$(GO) build -ldflags "-X main.version=$(VERSION)" -o $(BIN) ./cmd/paceline
+
+deps:
+	./scripts/deps.sh
+
+vet:
+	$(GO) vet ./...
+
+fmt-check:
+	@out="$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go'))"; \
+	if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
+
+unit:
+	$(GO) test -race -count=1 -timeout 15m ./...
+
+# Short fuzz runs of the decoders (longer: make fuzz FUZZTIME=5m).
+fuzz:
+	$(GO) test ./cib -run '^$$' -fuzz '^FuzzDecodeYAML$$' -fuzztime $(FUZZTIME)
+	$(GO) test ./cib -run '^$$' -fuzz '^FuzzDecodeJSON$$' -fuzztime $(FUZZTIME)
+	$(GO) test ./cib -run '^$$' -fuzz '^FuzzDecodeCommand$$' -fuzztime $(FUZZTIME)
+
+test: deps fmt-check vet unit fuzz
+
+demo: deps build
+	./scripts/demo.sh
+
+bench: deps build
+	$(GO) test -run '^$$' -bench . -benchmem ./cib/...
+	./scripts/bench-config.sh
+
+clean:
+	rm -rf bin
