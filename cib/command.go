@@ -174,6 +174,7 @@ func (c *Config) Apply(e Envelope) (*Config, []string, error) {
 	if err != nil {
 		return nil, nil, err
 	}
+	next.Normalize() // legacy role names etc.: the stored form is canonical
 	if err := next.Validate(); err != nil {
 		return nil, nil, err
 	}
@@ -206,7 +207,10 @@ func (p Patch) apply(m map[string]string) map[string]string {
 }
 
 // ReplaceConfig replaces the whole configuration (import). The epoch and
-// last-change of the replacement are ignored: the store sets them.
+// last-change of the replacement are ignored: the store sets them. Nodes
+// are merged: those in the replacement replace the current entries of the
+// same name, and registered nodes it does not list are kept (they are
+// cluster members, which an import of resources must not drop).
 type ReplaceConfig struct {
 	Config *Config `json:"config"`
 }
@@ -219,6 +223,11 @@ func (r *ReplaceConfig) Apply(c *Config) ([]string, error) {
 	}
 	n := r.Config.Clone()
 	n.Epoch, n.LastChange = c.Epoch, c.LastChange
+	for _, old := range c.Nodes {
+		if n.Node(old.Name) == nil {
+			n.Nodes = append(n.Nodes, old)
+		}
+	}
 	*c = *n
 	return nil, nil
 }
@@ -232,10 +241,13 @@ type Placement struct {
 }
 
 // CreatePrimitive adds a primitive, optionally into a group (created if it
-// does not exist yet).
+// does not exist yet) or wrapped in a clone — one change, validated as a
+// whole, so a promotable primitive's Promoted-role ops are accepted.
 type CreatePrimitive struct {
 	Primitive Primitive `json:"primitive"`
 	Placement Placement `json:"placement,omitzero"`
+	// Clone, if set, clones the new primitive (its Rsc is ignored).
+	Clone *CreateClone `json:"clone,omitempty"`
 }
 
 func (*CreatePrimitive) Type() CommandType { return TypeCreatePrimitive }
@@ -249,6 +261,14 @@ func (cp *CreatePrimitive) Apply(c *Config) ([]string, error) {
 	p.Params, p.Meta, p.Utilization = maps.Clone(p.Params), maps.Clone(p.Meta), maps.Clone(p.Utilization)
 	p.Ops = slices.Clone(p.Ops)
 	c.Primitives = append(c.Primitives, p)
+	if cp.Clone != nil {
+		if cp.Placement != (Placement{}) {
+			return nil, fmt.Errorf("resource %q: a clone cannot be in a group", id)
+		}
+		cc := *cp.Clone
+		cc.Rsc = id
+		return cc.Apply(c)
+	}
 	if cp.Placement.Group == "" {
 		if cp.Placement.Before != "" || cp.Placement.After != "" {
 			return nil, fmt.Errorf("resource %q: before/after need a group", id)
@@ -432,7 +452,11 @@ func (d *DeleteResource) Apply(c *Config) ([]string, error) {
 	}
 	for _, id := range gone[1:] {
 		if c.ResourceKindOf(id) == KindPrimitive && id != d.ID {
-			notes = append(notes, fmt.Sprintf("removed member %q", id))
+			what := "member"
+			if c.GroupOf(id) == nil {
+				what = "cloned resource"
+			}
+			notes = append(notes, fmt.Sprintf("removed %s %q", what, id))
 		}
 	}
 	notes = append(notes, c.removeResources(gone)...)
@@ -517,8 +541,13 @@ func (ga *GroupAdd) Apply(c *Config) ([]string, error) {
 			old.Members = slices.DeleteFunc(old.Members, func(x string) bool { return x == m })
 			notes = append(notes, fmt.Sprintf("moved %q out of group %q", m, old.ID))
 			if len(old.Members) == 0 {
+				ids := []string{old.ID}
 				notes = append(notes, fmt.Sprintf("removed empty group %q", old.ID))
-				notes = append(notes, c.removeResources([]string{old.ID})...)
+				if cl := c.CloneOf(old.ID); cl != nil {
+					ids = append(ids, cl.ID)
+					notes = append(notes, fmt.Sprintf("removed clone %q of the empty group", cl.ID))
+				}
+				notes = append(notes, c.removeResources(ids)...)
 				g = c.Group(ga.Group) // the slice moved
 			}
 		}

@@ -3,6 +3,7 @@ package cib
 import (
 	"encoding/json"
 	"fmt"
+	"math"
 	"strconv"
 	"strings"
 	"time"
@@ -42,7 +43,7 @@ func ParseDuration(s string) (Duration, error) {
 
 func parseISO(s string) (Duration, error) {
 	rest := strings.ToUpper(s[2:])
-	var total time.Duration
+	var total float64 // nanoseconds; summed as a float so overflow is seen
 	if rest == "" {
 		return 0, fmt.Errorf("bad duration %q: empty ISO 8601 period", s)
 	}
@@ -52,12 +53,15 @@ func parseISO(s string) (Duration, error) {
 			return 0, fmt.Errorf("bad duration %q: want ISO 8601 like PT1H2M3S", s)
 		}
 		n, err := strconv.ParseFloat(rest[:i], 64)
-		if err != nil || n < 0 {
+		if err != nil || !(n >= 0) || math.IsInf(n, 0) { // !(n >= 0) also refuses NaN
 			return 0, fmt.Errorf("bad duration %q: want ISO 8601 like PT1H2M3S", s)
 		}
 		unit := map[byte]time.Duration{'H': time.Hour, 'M': time.Minute, 'S': time.Second}[rest[i]]
-		total += time.Duration(n * float64(unit))
+		total += n * float64(unit)
 		rest = rest[i+1:]
+	}
+	if total >= math.MaxInt64 {
+		return 0, fmt.Errorf("bad duration %q: too long", s)
 	}
 	return Duration(total), nil
 }

@@ -15,5 +15,5 @@ echo "idle agents (RSS):"
 for n in n1 n2 n3; do
   printf '  %s: %s kB\n' "$n" "$(awk '/VmRSS/{print $2}' /proc/"$(cat "$dir/$n.pid")"/status)"
 done
-"$dir/confbench" -bin "$BIN" -n "$N" -writers 8 -for 5s \
+"$dir/confbench" -bin "$BIN" -n "$N" -slow "${SLOW:-0}" -writers 8 -for 5s \
   -sockets "$(sock "$dir" n1),$(sock "$dir" n2),$(sock "$dir" n3)"

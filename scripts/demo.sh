@@ -16,6 +16,14 @@ run() { # run NODE ARGS...: show and run a CLI command against NODE
   "$BIN" -s "$(sock "$dir" "$node")" "$@"
 }
 
+show_epochs() { # the configuration epoch as each running node reads it
+  local n e
+  for n in n1 n2 n3; do
+    e=$("$BIN" -s "$(sock "$dir" "$n")" -o json cluster status 2>/dev/null | sed -n 's/.*"epoch":\([0-9]*\).*/\1/p')
+    printf '  %s: epoch %s\n' "$n" "${e:-(down)}"
+  done
+}
+
 step "Write a 3-node cluster: CA, node certificates, gossip key, node configs"
 "$BIN" cluster init --dir "$dir" --local --name demo \
   n1=127.0.0.1:$(free_port) n2=127.0.0.2:$(free_port) n3=127.0.0.3:$(free_port)
@@ -42,7 +50,7 @@ run n1 resource defaults resource-stickiness=100
 step "Read it back from every node (local reads)"
 run n2 resource list
 run n3 constraint list
-for n in n1 n2 n3; do run "$n" -o json cluster status | sed -n 's/.*"epoch":\([0-9]*\).*/  epoch \1/p'; done
+show_epochs
 
 step "Bad input is refused with a clear message, and nothing is applied"
 run n2 constraint order add start web then start nosuch || true
@@ -70,6 +78,6 @@ start_node "$dir" "$leader"
 wait_leader "$dir" "$leader"
 sleep 0.5
 run "$leader" resource show web-ip
-for n in n1 n2 n3; do run "$n" -o json cluster status | sed -n 's/.*"epoch":\([0-9]*\).*/  epoch \1/p'; done
+show_epochs
 
 step "Done: stopping the agents"

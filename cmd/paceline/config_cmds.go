@@ -1,7 +1,286 @@
 package main
 
-import "github.com/spf13/cobra"
+import (
+	"errors"
+	"fmt"
+	"regexp"
+	"slices"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/paceline/paceline/api"
+	"github.com/paceline/paceline/cib"
+)
 
 // addConfigCommands registers the configuration verbs: resource, constraint,
 // property, node, config, status.
-func addConfigCommands(root *cobra.Command, g *globals) {}
+func addConfigCommands(root *cobra.Command, g *globals) {
+	// A flag cobra cannot parse is a usage error (exit 2), like a bad word.
+	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError{err} })
+	root.AddCommand(
+		newResourceCmd(g),
+		newConstraintCmd(g),
+		newPropertyCmd(g),
+		newNodeCmd(g),
+		newConfigCmd(g),
+		newStatusCmd(g),
+	)
+}
+
+// runFunc runs a command on its positional words, flags already parsed.
+type runFunc func(cmd *cobra.Command, args []string) error
+
+// negativeWord matches arguments that look like flags but are values:
+// negative scores such as -INFINITY or -100.
+var negativeWord = regexp.MustCompile(`^-(\d+|(?i:inf|infinity))$`)
+
+// leaf builds a command that parses its own flags (see splitFlags), so that
+// pcs-style words such as -INFINITY stay arguments while flags may still
+// come anywhere: "resource create ... op monitor interval=5s --group web".
+func leaf(g *globals, use, short string, run runFunc) *cobra.Command {
+	return &cobra.Command{
+		Use:                use,
+		Short:              short,
+		DisableFlagParsing: true,
+		RunE: func(cmd *cobra.Command, raw []string) error {
+			args, err := splitFlags(cmd, raw)
+			if err != nil {
+				return usageError{err}
+			}
+			if help, _ := cmd.Flags().GetBool("help"); help {
+				return cmd.Help()
+			}
+			if g.output != "text" && g.output != "json" {
+				return usagef("bad --output %q: want text or json", g.output)
+			}
+			return run(cmd, args)
+		},
+	}
+}
+
+// splitFlags separates flags from words and parses the flags with the
+// command's flag set (its own and inherited ones). Negative numbers and
+// -INFINITY are words, and "--" ends the flags.
+func splitFlags(cmd *cobra.Command, raw []string) ([]string, error) {
+	cmd.InheritedFlags() // merges the persistent flags into cmd.Flags()
+	fs := cmd.Flags()
+	var flags, words []string
+	for i := 0; i < len(raw); i++ {
+		a := raw[i]
+		switch {
+		case a == "--":
+			words = append(words, raw[i+1:]...)
+			i = len(raw)
+		case len(a) < 2 || a[0] != '-' || negativeWord.MatchString(a):
+			words = append(words, a)
+		default:
+			flags = append(flags, a)
+			takesValue := false
+			if name, ok := strings.CutPrefix(a, "--"); ok {
+				if !strings.Contains(name, "=") {
+					f := fs.Lookup(name)
+					takesValue = f != nil && f.NoOptDefVal == ""
+				}
+			} else if len(a) == 2 {
+				f := fs.ShorthandLookup(a[1:])
+				takesValue = f != nil && f.NoOptDefVal == ""
+			}
+			if takesValue && i+1 < len(raw) {
+				flags = append(flags, raw[i+1])
+				i++
+			}
+		}
+	}
+	if err := fs.Parse(flags); err != nil {
+		return nil, err
+	}
+	return words, nil
+}
+
+// parent builds a command that only holds subcommands; with no arguments
+// it runs dflt (e.g. "paceline resource" lists resources), if given.
+func parent(g *globals, use, short string, dflt runFunc, subs ...*cobra.Command) *cobra.Command {
+	c := leaf(g, use, short, func(cmd *cobra.Command, args []string) error {
+		if len(args) == 0 && dflt != nil {
+			return dflt(cmd, args)
+		}
+		return unknownSub(cmd, args)
+	})
+	c.AddCommand(subs...)
+	return c
+}
+
+// unknownSub is the usage error for a missing or unknown subcommand.
+func unknownSub(cmd *cobra.Command, args []string) error {
+	var names []string
+	for _, s := range cmd.Commands() {
+		if s.IsAvailableCommand() {
+			names = append(names, s.Name())
+		}
+	}
+	if len(args) == 0 {
+		return usagef("%s: give a subcommand: %s", cmd.CommandPath(), strings.Join(names, ", "))
+	}
+	return usagef("%s: unknown subcommand %q: want %s", cmd.CommandPath(), args[0], strings.Join(names, ", "))
+}
+
+// wantArgs checks the number of words: between lo and hi (hi < 0: any).
+func wantArgs(args []string, lo, hi int, form string) error {
+	if len(args) < lo || (hi >= 0 && len(args) > hi) {
+		return usagef("want %s, got %d argument(s)", form, len(args))
+	}
+	return nil
+}
+
+// agentError explains a failure to reach the agent.
+func agentError(err error) error {
+	if errors.Is(err, api.ErrNoAgent) {
+		return fmt.Errorf("%w (is `paceline agent` running? the socket is set by --socket or PACELINE_SOCKET)", err)
+	}
+	return err
+}
+
+// apply sends one command to the agent.
+func apply(cmd *cobra.Command, g *globals, c cib.Command, dryRun bool) (*api.CommandResult, error) {
+	res, err := g.client().Apply(cmd.Context(), c, dryRun)
+	if err != nil {
+		return nil, agentError(err)
+	}
+	return res, nil
+}
+
+// applyAndPrint sends one command and reports its result.
+func applyAndPrint(cmd *cobra.Command, g *globals, c cib.Command, dryRun bool) error {
+	res, err := apply(cmd, g, c, dryRun)
+	if err != nil {
+		return err
+	}
+	return printResult(g, res)
+}
+
+// readConfig reads the agent's configuration.
+func readConfig(cmd *cobra.Command, g *globals) (*cib.Config, error) {
+	cfg, err := g.client().Config(cmd.Context())
+	if err != nil {
+		return nil, agentError(err)
+	}
+	return cfg, nil
+}
+
+// takenIDs reports whether an id is used by any object of cfg: resources,
+// constraints and fence devices share one id space.
+func takenIDs(cfg *cib.Config) func(string) bool {
+	ids := map[string]bool{}
+	for _, p := range cfg.Primitives {
+		ids[p.ID] = true
+	}
+	for _, gr := range cfg.Groups {
+		ids[gr.ID] = true
+	}
+	for _, c := range cfg.Clones {
+		ids[c.ID] = true
+	}
+	for _, l := range cfg.Constraints.Location {
+		ids[l.ID] = true
+	}
+	for _, c := range cfg.Constraints.Colocation {
+		ids[c.ID] = true
+	}
+	for _, o := range cfg.Constraints.Order {
+		ids[o.ID] = true
+	}
+	for _, f := range cfg.FenceDevices {
+		ids[f.ID] = true
+	}
+	return func(id string) bool { return ids[id] }
+}
+
+// dryRunFlag adds --dry-run to a command that changes the configuration.
+func dryRunFlag(c *cobra.Command, dry *bool) *cobra.Command {
+	c.Flags().BoolVar(dry, "dry-run", false, "only check the change with the agent; apply nothing")
+	return c
+}
+
+// newStatusCmd is `paceline status`: this node, raft and configuration
+// counts. (It grows into crm_mon later.)
+func newStatusCmd(g *globals) *cobra.Command {
+	return leaf(g, "status", "Show the cluster's state: node, raft, leader, epoch, counts", func(cmd *cobra.Command, args []string) error {
+		if err := wantArgs(args, 0, 0, "no arguments"); err != nil {
+			return err
+		}
+		ci, err := g.client().Cluster(cmd.Context())
+		if err != nil {
+			return agentError(err)
+		}
+		cfg, err := readConfig(cmd, g)
+		if err != nil {
+			return err
+		}
+		st := statusView{Cluster: ci, Counts: countConfig(cfg)}
+		if g.json() {
+			return printJSON(g.stdout, st)
+		}
+		printStatus(g, st)
+		return nil
+	})
+}
+
+// statusView is the JSON of `paceline status`.
+type statusView struct {
+	Cluster *api.ClusterInfo `json:"cluster"`
+	Counts  configCounts     `json:"counts"`
+}
+
+// configCounts counts the objects of a configuration.
+type configCounts struct {
+	Nodes        int `json:"nodes"`
+	Primitives   int `json:"primitives"`
+	Groups       int `json:"groups"`
+	Clones       int `json:"clones"`
+	Constraints  int `json:"constraints"`
+	FenceDevices int `json:"fence-devices"`
+}
+
+func countConfig(cfg *cib.Config) configCounts {
+	return configCounts{
+		Nodes:        len(cfg.Nodes),
+		Primitives:   len(cfg.Primitives),
+		Groups:       len(cfg.Groups),
+		Clones:       len(cfg.Clones),
+		Constraints:  len(cfg.Constraints.Location) + len(cfg.Constraints.Colocation) + len(cfg.Constraints.Order),
+		FenceDevices: len(cfg.FenceDevices),
+	}
+}
+
+func printStatus(g *globals, st statusView) {
+	ci, n := st.Cluster, st.Counts
+	w := g.stdout
+	leader := ci.Leader
+	if leader == "" {
+		leader = "none"
+	}
+	fmt.Fprintf(w, "Node: %s (%s)\n", ci.Node, ci.State)
+	fmt.Fprintf(w, "Leader: %s\n", leader)
+	fmt.Fprintf(w, "Term: %d  Applied index: %d  Epoch: %d\n", ci.Term, ci.Applied, ci.Epoch)
+	if ci.Version != "" {
+		fmt.Fprintf(w, "Version: %s\n", ci.Version)
+	}
+	fmt.Fprintln(w, "Raft servers:")
+	tw := newTable(w)
+	servers := slices.Clone(ci.Servers)
+	slices.SortFunc(servers, func(a, b api.Server) int { return strings.Compare(a.Name, b.Name) })
+	for _, s := range servers {
+		role := "voter"
+		if !s.Voter {
+			role = "non-voter"
+		}
+		if s.Leader {
+			role += ", leader"
+		}
+		fmt.Fprintf(tw, "  %s\t%s\t%s\n", s.Name, s.Address, role)
+	}
+	tw.Flush()
+	fmt.Fprintf(w, "Configuration: %d node(s), %d primitive(s), %d group(s), %d clone(s), %d constraint(s), %d fence device(s)\n",
+		n.Nodes, n.Primitives, n.Groups, n.Clones, n.Constraints, n.FenceDevices)
+}

@@ -9,6 +9,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 
 	"github.com/spf13/cobra"
@@ -69,7 +70,8 @@ func main() {
 	defer stop()
 	root := newRootCmd(os.Stdout, os.Stderr)
 	if err := root.ExecuteContext(ctx); err != nil {
-		fmt.Fprintln(os.Stderr, "Error:", err)
+		// A validation error lists one problem per line: indent the rest.
+		fmt.Fprintln(os.Stderr, "Error:", strings.ReplaceAll(err.Error(), "\n", "\n  "))
 		var ue usageError
 		if errors.As(err, &ue) {
 			os.Exit(2)

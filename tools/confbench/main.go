@@ -21,12 +21,15 @@ import (
 	"github.com/paceline/paceline/cib"
 )
 
+var showSlow *int
+
 func main() {
 	bin := flag.String("bin", "bin/paceline", "the paceline binary")
 	socks := flag.String("sockets", "", "comma-separated API sockets of the nodes")
 	n := flag.Int("n", 1000, "sequential changes")
 	writers := flag.Int("writers", 8, "concurrent writers for the throughput run")
 	dur := flag.Duration("for", 5*time.Second, "length of the throughput run")
+	showSlow = flag.Int("slow", 0, "print the N slowest changes")
 	flag.Parse()
 	if err := run(*bin, strings.Split(*socks, ","), *n, *writers, *dur); err != nil {
 		fmt.Fprintln(os.Stderr, "confbench:", err)
@@ -46,6 +49,12 @@ func run(bin string, socks []string, n, writers int, dur time.Duration) error {
 	}
 	epoch := ci.Epoch
 	lat := make([]time.Duration, 0, n)
+	type slow struct {
+		i        int
+		via      string
+		cli, all time.Duration
+	}
+	var slows []slow
 	for i := range n {
 		via := socks[i%len(socks)]
 		start := time.Now()
@@ -53,6 +62,7 @@ func run(bin string, socks []string, n, writers int, dur time.Duration) error {
 		if err != nil {
 			return fmt.Errorf("change %d via %s: %v: %s", i, via, err, out)
 		}
+		cliDone := time.Since(start)
 		epoch++
 		for _, c := range clients {
 			for {
@@ -67,6 +77,11 @@ func run(bin string, socks []string, n, writers int, dur time.Duration) error {
 			}
 		}
 		lat = append(lat, time.Since(start))
+		slows = append(slows, slow{i, via, cliDone, time.Since(start)})
+	}
+	slices.SortFunc(slows, func(a, b slow) int { return int(b.all - a.all) })
+	for _, s := range slows[:min(len(slows), *showSlow)] {
+		fmt.Printf("  slow: change %d via %s: CLI returned after %v, all applied after %v\n", s.i, s.via, s.cli.Round(time.Microsecond), s.all.Round(time.Microsecond))
 	}
 	slices.Sort(lat)
 	pct := func(p float64) time.Duration { return lat[int(p*float64(len(lat)-1))] }
