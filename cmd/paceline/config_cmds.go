@@ -197,6 +197,20 @@ func takenIDs(cfg *cib.Config) func(string) bool {
 }
 
 // dryRunFlag adds --dry-run to a command that changes the configuration.
+// changeCmd is a leaf command that parses its words into one change and
+// applies it (with --dry-run, only checks it).
+func changeCmd[C cib.Command](g *globals, use, short string, parse func([]string) (C, error)) *cobra.Command {
+	var dry bool
+	c := leaf(g, use, short, func(cmd *cobra.Command, args []string) error {
+		u, err := parse(args)
+		if err != nil {
+			return usageError{err}
+		}
+		return applyAndPrint(cmd, g, u, dry)
+	})
+	return dryRunFlag(c, &dry)
+}
+
 func dryRunFlag(c *cobra.Command, dry *bool) *cobra.Command {
 	c.Flags().BoolVar(dry, "dry-run", false, "only check the change with the agent; apply nothing")
 	return c

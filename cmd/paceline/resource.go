@@ -75,20 +75,12 @@ func newResourceUpdateCmd(g *globals) *cobra.Command {
 }
 
 func newResourceMetaCmd(g *globals) *cobra.Command {
-	var dry bool
-	c := leaf(g, "meta ID key=value ...", "Set (key=value) or unset (key=) meta attributes of a resource, group or clone",
-		func(cmd *cobra.Command, args []string) error {
-			u, err := parseMeta(args)
-			if err != nil {
-				return usageError{err}
-			}
-			return applyAndPrint(cmd, g, u, dry)
-		})
-	return dryRunFlag(c, &dry)
+	return changeCmd(g, "meta ID key=value ...",
+		"Set (key=value) or unset (key=) meta attributes of a resource, group or clone", parseMeta)
 }
 
 func newResourceOpCmd(g *globals) *cobra.Command {
-	var dryAdd, dryRemove bool
+	var dryAdd bool
 	add := leaf(g, "add ID NAME [key=value ...]", "Add an operation, keeping the others of its name",
 		func(cmd *cobra.Command, args []string) error {
 			if _, err := parseOpAdd(args, nil); err != nil {
@@ -114,29 +106,14 @@ func newResourceOpCmd(g *globals) *cobra.Command {
 			}
 			return applyAndPrint(cmd, g, u, dryAdd)
 		})
-	remove := leaf(g, "remove ID NAME", "Remove every operation of this name from a resource",
-		func(cmd *cobra.Command, args []string) error {
-			u, err := parseOpRemove(args)
-			if err != nil {
-				return usageError{err}
-			}
-			return applyAndPrint(cmd, g, u, dryRemove)
-		})
+	remove := changeCmd(g, "remove ID NAME", "Remove every operation of this name from a resource", parseOpRemove)
 	remove.Aliases = []string{"delete"}
-	return parent(g, "op", "Add or remove resource operations", nil, dryRunFlag(add, &dryAdd), dryRunFlag(remove, &dryRemove))
+	return parent(g, "op", "Add or remove resource operations", nil, dryRunFlag(add, &dryAdd), remove)
 }
 
 func newResourceOpRemoveCmd(g *globals) *cobra.Command {
-	var dry bool
-	c := leaf(g, "op-remove ID NAME", "Remove every operation of this name from a resource (as resource op remove)",
-		func(cmd *cobra.Command, args []string) error {
-			u, err := parseOpRemove(args)
-			if err != nil {
-				return usageError{err}
-			}
-			return applyAndPrint(cmd, g, u, dry)
-		})
-	return dryRunFlag(c, &dry)
+	return changeCmd(g, "op-remove ID NAME",
+		"Remove every operation of this name from a resource (as resource op remove)", parseOpRemove)
 }
 
 func newResourceDeleteCmd(g *globals) *cobra.Command {
@@ -329,7 +306,7 @@ func resourceList(g *globals) runFunc {
 
 func newResourceGroupCmd(g *globals) *cobra.Command {
 	var before, after string
-	var dryAdd, dryRemove bool
+	var dryAdd bool
 	add := leaf(g, "add GROUP RESOURCE... [--before R | --after R]", "Add resources to a group (created if needed), or move them within it",
 		func(cmd *cobra.Command, args []string) error {
 			ga, err := parseGroupAdd(args, before, after)
@@ -340,14 +317,7 @@ func newResourceGroupCmd(g *globals) *cobra.Command {
 		})
 	add.Flags().StringVar(&before, "before", "", "place the resources before this member")
 	add.Flags().StringVar(&after, "after", "", "place the resources after this member")
-	remove := leaf(g, "remove GROUP RESOURCE...", "Take resources out of a group; an emptied group is deleted",
-		func(cmd *cobra.Command, args []string) error {
-			gr, err := parseGroupRemove(args)
-			if err != nil {
-				return usageError{err}
-			}
-			return applyAndPrint(cmd, g, gr, dryRemove)
-		})
+	remove := changeCmd(g, "remove GROUP RESOURCE...", "Take resources out of a group; an emptied group is deleted", parseGroupRemove)
 	remove.Aliases = []string{"delete"}
 	list := leaf(g, "list", "List groups and their members", func(cmd *cobra.Command, args []string) error {
 		if err := wantArgs(args, 0, 0, "no arguments"); err != nil {
@@ -368,7 +338,7 @@ func newResourceGroupCmd(g *globals) *cobra.Command {
 		}
 		return nil
 	})
-	return parent(g, "group", "Manage resource groups", nil, dryRunFlag(add, &dryAdd), dryRunFlag(remove, &dryRemove), list)
+	return parent(g, "group", "Manage resource groups", nil, dryRunFlag(add, &dryAdd), remove, list)
 }
 
 func newResourceCloneCmd(g *globals, promotable bool) *cobra.Command {
