@@ -104,13 +104,15 @@ func TestLeaderKilledNewLeaderWritesGoOn(t *testing.T) {
 	if nl == old {
 		t.Fatal("the killed node is still leader")
 	}
+	written := []string{"before"}
 	for _, i := range c.Running() {
 		create(t, c.Nodes[i], "after-"+c.Nodes[i].Name)
+		written = append(written, "after-"+c.Nodes[i].Name)
 	}
-	c.waitHas(t, "before", "after-"+c.Nodes[c.Running()[0]].Name, "after-"+c.Nodes[c.Running()[1]].Name)
+	c.waitHas(t, written...)
 	// The old leader comes back as a follower and catches up.
 	c.Start(old)
-	c.waitHas(t, "after-"+c.Nodes[c.Running()[0]].Name)
+	c.waitHas(t, written...)
 }
 
 func TestRestartedNodeCatchesUpFromLog(t *testing.T) {
