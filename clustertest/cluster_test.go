@@ -161,11 +161,12 @@ func TestRestartedNodeCatchesUpFromSnapshot(t *testing.T) {
 func TestEverythingSurvivesFullRestart(t *testing.T) {
 	c := New(t, 3, Options{})
 	create(t, c.Nodes[1], "keep-me")
-	if _, err := c.Nodes[2].Client.Apply(Ctx(t), &cib.SetProperties{Patch: cib.Patch{Set: map[string]string{"stonith-enabled": "true"}}}, false); err != nil {
+	res, err := c.Nodes[2].Client.Apply(Ctx(t), &cib.SetProperties{Patch: cib.Patch{Set: map[string]string{"stonith-enabled": "true"}}}, false)
+	if err != nil {
 		t.Fatal(err)
 	}
 	c.waitHas(t, "keep-me")
-	want := c.Nodes[0].Agent.Store().Config().Epoch
+	want := res.Epoch // the last change: every node must reach it
 	WaitFor(t, 5*time.Second, func() (bool, string) {
 		for _, n := range c.Nodes {
 			if e := n.Agent.Store().Config().Epoch; e != want {
