@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -47,7 +48,8 @@ func listNodes(cmd *cobra.Command, g *globals) error {
 	}
 	tw := newTable(g.stdout)
 	fmt.Fprintln(tw, "NODE\tVOTES\tSTATE\tATTRIBUTES\tUTILIZATION")
-	for _, n := range cfg.Nodes {
+	nodes := slices.SortedFunc(slices.Values(cfg.Nodes), func(a, b cib.Node) int { return strings.Compare(a.Name, b.Name) })
+	for _, n := range nodes {
 		var state []string
 		if n.Standby {
 			state = append(state, "standby")
