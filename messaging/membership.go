@@ -1,0 +1,361 @@
+package messaging
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log"
+	"log/slog"
+	"maps"
+	"net"
+	"slices"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/hashicorp/memberlist"
+
+	"github.com/paceline/paceline/logbridge"
+)
+
+// Meta is what a node tells the others about itself (memberlist node meta).
+type Meta struct {
+	RaftAddr string `json:"raft,omitempty"`
+	Votes    int    `json:"votes,omitempty"`
+	Version  string `json:"version,omitempty"`
+	// Incarnation is fresh at every start of the node: attributes of an
+	// older incarnation are dropped.
+	Incarnation uint64 `json:"inc"`
+}
+
+// State is a member's liveness as this node sees it.
+type State string
+
+// Member states.
+const (
+	Alive   State = "alive"
+	Suspect State = "suspect"
+	Failed  State = "failed"
+	Left    State = "left"
+)
+
+// Member is one node as this node sees it.
+type Member struct {
+	Name  string    `json:"name"`
+	Addr  string    `json:"addr"`
+	State State     `json:"state"`
+	Meta  Meta      `json:"meta"`
+	Since time.Time `json:"since"` // when State last changed
+}
+
+// EventKind says what happened to a member.
+type EventKind string
+
+// Event kinds.
+const (
+	EventJoin      EventKind = "join"
+	EventLeave     EventKind = "leave"  // graceful
+	EventFailed    EventKind = "failed" // stopped answering
+	EventRecovered EventKind = "recovered"
+	EventUpdate    EventKind = "update" // metadata changed
+	EventAttrs     EventKind = "attrs"  // a transient attribute changed
+)
+
+// Event is one membership change, delivered to subscribers.
+type Event struct {
+	Kind   EventKind
+	Member Member
+	At     time.Time
+}
+
+// Options configure a Membership.
+type Options struct {
+	Name string
+	// Bind is host:port for gossip (UDP and TCP); Advertise what others
+	// dial (defaults to Bind).
+	Bind, Advertise string
+	// Keys are 16, 24 or 32-byte AES keys, the first the primary (used to
+	// send); all are tried on receipt. Empty means no encryption (tests only).
+	Keys   [][]byte
+	Timing Timing
+	Meta   Meta
+	Logger *slog.Logger
+}
+
+// Membership runs this node's memberlist and keeps the member table and
+// the transient attributes.
+type Membership struct {
+	opts  Options
+	log   *slog.Logger
+	ml    *memberlist.Memberlist
+	queue *memberlist.TransmitLimitedQueue
+	ring  *memberlist.Keyring
+
+	mu      sync.Mutex
+	members map[string]*Member
+	leaving map[string]bool       // members that announced a graceful leave
+	attrs   map[string]*nodeAttrs // by node name
+	ver     uint64                // last version of our own attributes
+	subs    map[int]chan Event
+	nextSub int
+}
+
+// Start joins nothing yet: it opens the gossip port and runs memberlist.
+// Call Join to contact others.
+func Start(opts Options) (*Membership, error) {
+	if opts.Name == "" || opts.Bind == "" {
+		return nil, errors.New("messaging: name and bind address are required")
+	}
+	if opts.Logger == nil {
+		opts.Logger = slog.New(slog.DiscardHandler)
+	}
+	if opts.Timing == (Timing{}) {
+		opts.Timing, _ = TimingProfile("fast")
+	}
+	if err := opts.Timing.Validate(); err != nil {
+		return nil, fmt.Errorf("messaging timing: %w", err)
+	}
+	if opts.Meta.Incarnation == 0 {
+		opts.Meta.Incarnation = uint64(time.Now().UnixNano())
+	}
+	m := &Membership{
+		opts: opts, log: opts.Logger.With("component", "membership"),
+		members: map[string]*Member{}, leaving: map[string]bool{}, attrs: map[string]*nodeAttrs{}, subs: map[int]chan Event{},
+	}
+	m.attrs[opts.Name] = &nodeAttrs{Inc: opts.Meta.Incarnation, Attrs: map[string]AttrValue{}}
+
+	host, port, err := splitHostPort(opts.Bind)
+	if err != nil {
+		return nil, fmt.Errorf("gossip bind %q: %w", opts.Bind, err)
+	}
+	c := memberlist.DefaultLANConfig()
+	c.Name = opts.Name
+	c.BindAddr, c.BindPort = host, port
+	c.AdvertiseAddr, c.AdvertisePort = host, port
+	if opts.Advertise != "" {
+		if c.AdvertiseAddr, c.AdvertisePort, err = splitHostPort(opts.Advertise); err != nil {
+			return nil, fmt.Errorf("gossip advertise %q: %w", opts.Advertise, err)
+		}
+	}
+	t := opts.Timing
+	c.ProbeInterval, c.ProbeTimeout, c.GossipInterval = t.ProbeInterval, t.ProbeTimeout, t.GossipInterval
+	c.SuspicionMult, c.PushPullInterval = t.SuspicionMult, t.PushPull
+	if len(opts.Keys) > 0 {
+		ring, err := memberlist.NewKeyring(opts.Keys, opts.Keys[0])
+		if err != nil {
+			return nil, fmt.Errorf("gossip keyring: %w", err)
+		}
+		c.Keyring, m.ring = ring, ring
+		c.GossipVerifyIncoming, c.GossipVerifyOutgoing = true, true
+	}
+	c.Delegate = (*delegate)(m)
+	c.Events = (*events)(m)
+	c.Logger = log.New(logbridge.Writer{L: opts.Logger.With("component", "memberlist"), Prefix: "memberlist: "}, "", 0)
+	m.queue = &memberlist.TransmitLimitedQueue{NumNodes: func() int { return m.ml.NumMembers() }, RetransmitMult: 3}
+	if m.ml, err = memberlist.Create(c); err != nil {
+		return nil, fmt.Errorf("gossip on %s: %w", opts.Bind, err)
+	}
+	return m, nil
+}
+
+func splitHostPort(s string) (string, int, error) {
+	h, p, err := net.SplitHostPort(s)
+	if err != nil {
+		return "", 0, err
+	}
+	n, err := strconv.Atoi(p)
+	if err != nil || n < 0 || n > 65535 {
+		return "", 0, fmt.Errorf("bad port %q", p)
+	}
+	return h, n, nil
+}
+
+// Join contacts the given gossip addresses; it succeeds if any answered.
+func (m *Membership) Join(addrs []string) (int, error) {
+	n, err := m.ml.Join(addrs)
+	if err != nil && n == 0 {
+		return 0, fmt.Errorf("join %v: %w", addrs, err)
+	}
+	return n, nil
+}
+
+// Leave tells the others this node is leaving, then stops. memberlist's
+// own leave is seen by others through the same callback as a death (the
+// state it passes is not updated), so the node first gossips its intent:
+// members that heard it report a leave, not a failure.
+func (m *Membership) Leave(timeout time.Duration) error {
+	m.queue.QueueBroadcast(&attrBroadcast{key: "\x00leave", msg: append([]byte{msgLeave}, m.opts.Name...)})
+	wait := min(timeout/2, 5*m.opts.Timing.GossipInterval)
+	for deadline := time.Now().Add(wait); m.queue.NumQueued() > 0 && time.Now().Before(deadline); {
+		time.Sleep(m.opts.Timing.GossipInterval / 2)
+	}
+	err := m.ml.Leave(timeout)
+	return errors.Join(err, m.Shutdown())
+}
+
+// Shutdown stops gossip without a goodbye: the others see a failure.
+func (m *Membership) Shutdown() error {
+	err := m.ml.Shutdown()
+	m.mu.Lock()
+	for id, ch := range m.subs {
+		close(ch)
+		delete(m.subs, id)
+	}
+	m.mu.Unlock()
+	return err
+}
+
+// Name returns this node's name.
+func (m *Membership) Name() string { return m.opts.Name }
+
+// Members lists every node seen, sorted by name, with suspect states as
+// memberlist has them now.
+func (m *Membership) Members() []Member {
+	live := map[string]memberlist.NodeStateType{}
+	for _, n := range m.ml.Members() {
+		live[n.Name] = n.State
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	out := make([]Member, 0, len(m.members))
+	for _, name := range slices.Sorted(maps.Keys(m.members)) {
+		mb := *m.members[name]
+		if st, ok := live[name]; ok && st == memberlist.StateSuspect && mb.State == Alive {
+			mb.State = Suspect
+		}
+		out = append(out, mb)
+	}
+	return out
+}
+
+// HealthScore is memberlist's awareness (0 is healthy, up to 7).
+func (m *Membership) HealthScore() int { return m.ml.GetHealthScore() }
+
+// Subscribe returns a channel of events and a function to stop them. The
+// channel is buffered; a subscriber that falls more than 1024 events
+// behind loses events (logged) and should re-read Members and Attrs.
+func (m *Membership) Subscribe() (<-chan Event, func()) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	id := m.nextSub
+	m.nextSub++
+	ch := make(chan Event, 1024)
+	m.subs[id] = ch
+	return ch, func() {
+		m.mu.Lock()
+		defer m.mu.Unlock()
+		if c, ok := m.subs[id]; ok {
+			close(c)
+			delete(m.subs, id)
+		}
+	}
+}
+
+// emit sends an event to every subscriber; m.mu must be held.
+func (m *Membership) emit(kind EventKind, mb Member) {
+	ev := Event{Kind: kind, Member: mb, At: time.Now()}
+	for _, ch := range m.subs {
+		select {
+		case ch <- ev:
+		default:
+			m.log.Warn("event subscriber is behind; event dropped", "event", kind, "node", mb.Name)
+		}
+	}
+}
+
+// events implements memberlist.EventDelegate. memberlist calls it from its
+// own goroutines; it must not block.
+type events Membership
+
+func (e *events) NotifyJoin(n *memberlist.Node) {
+	m := (*Membership)(e)
+	meta := decodeMeta(n.Meta)
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	kind := EventJoin
+	if old, ok := m.members[n.Name]; ok && (old.State == Failed || old.State == Suspect) {
+		kind = EventRecovered
+	}
+	mb := &Member{Name: n.Name, Addr: n.Address(), State: Alive, Meta: meta, Since: time.Now()}
+	m.members[n.Name] = mb
+	delete(m.leaving, n.Name) // a new life: an old leave intent no longer holds
+	m.dropStaleAttrs(n.Name, meta.Incarnation)
+	m.log.Info("member "+string(kind), "peer", n.Name, "addr", mb.Addr)
+	m.emit(kind, *mb)
+}
+
+func (e *events) NotifyLeave(n *memberlist.Node) {
+	m := (*Membership)(e)
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	mb, ok := m.members[n.Name]
+	if !ok {
+		mb = &Member{Name: n.Name, Addr: n.Address(), Meta: decodeMeta(n.Meta)}
+		m.members[n.Name] = mb
+	}
+	kind, state := EventFailed, Failed
+	if m.leaving[n.Name] {
+		kind, state = EventLeave, Left
+		delete(m.leaving, n.Name)
+	}
+	mb.State, mb.Since = state, time.Now()
+	if kind == EventFailed {
+		m.log.Warn("member failed", "peer", n.Name, "addr", mb.Addr)
+	} else {
+		m.log.Info("member left", "peer", n.Name)
+	}
+	m.emit(kind, *mb)
+}
+
+func (e *events) NotifyUpdate(n *memberlist.Node) {
+	m := (*Membership)(e)
+	meta := decodeMeta(n.Meta)
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	mb, ok := m.members[n.Name]
+	if !ok {
+		mb = &Member{Name: n.Name, State: Alive, Since: time.Now()}
+		m.members[n.Name] = mb
+	}
+	mb.Addr, mb.Meta = n.Address(), meta
+	m.dropStaleAttrs(n.Name, meta.Incarnation)
+	m.emit(EventUpdate, *mb)
+}
+
+func decodeMeta(b []byte) Meta {
+	var meta Meta
+	_ = json.Unmarshal(b, &meta) // a peer's bad meta reads as empty
+	return meta
+}
+
+// Keys lists the gossip keys in the keyring, the primary first.
+func (m *Membership) Keys() [][]byte {
+	if m.ring == nil {
+		return nil
+	}
+	return m.ring.GetKeys()
+}
+
+// InstallKey adds a key that this node accepts (but does not send with).
+func (m *Membership) InstallKey(k []byte) error {
+	if m.ring == nil {
+		return errors.New("gossip encryption is off on this node")
+	}
+	return m.ring.AddKey(k)
+}
+
+// UseKey makes an installed key the one this node sends with.
+func (m *Membership) UseKey(k []byte) error {
+	if m.ring == nil {
+		return errors.New("gossip encryption is off on this node")
+	}
+	return m.ring.UseKey(k)
+}
+
+// RemoveKey drops a key that is not the primary.
+func (m *Membership) RemoveKey(k []byte) error {
+	if m.ring == nil {
+		return errors.New("gossip encryption is off on this node")
+	}
+	return m.ring.RemoveKey(k)
+}
