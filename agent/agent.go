@@ -14,10 +14,12 @@ import (
 	"os/user"
 	"path/filepath"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/paceline/paceline/cib"
 	"github.com/paceline/paceline/cib/raftstore"
+	"github.com/paceline/paceline/messaging"
 	"github.com/paceline/paceline/pki"
 )
 
@@ -29,6 +31,7 @@ type Agent struct {
 	cfg   Config
 	log   *slog.Logger
 	store *raftstore.Store
+	ms    *messaging.Membership // nil when gossip-port is 0
 	ln    net.Listener
 	srv   *http.Server
 
@@ -69,7 +72,14 @@ func Start(cfg Config, log *slog.Logger, opt Options) (*Agent, error) {
 	if err != nil {
 		return nil, err
 	}
+	if cfg.GossipPort > 0 {
+		if a.ms, err = a.startMembership(); err != nil {
+			a.store.Close()
+			return nil, err
+		}
+	}
 	if err := a.listen(); err != nil {
+		a.stopMembership(false)
 		a.store.Close()
 		return nil, err
 	}
@@ -81,7 +91,15 @@ func Start(cfg Config, log *slog.Logger, opt Options) (*Agent, error) {
 	}()
 	a.ctx, a.cancel = context.WithCancel(context.Background())
 	a.done = make(chan struct{})
-	go func() { defer close(a.done); a.registerSelf(a.ctx) }()
+	go func() {
+		defer close(a.done)
+		var wg sync.WaitGroup
+		if a.ms != nil {
+			wg.Go(func() { a.joinGossip(a.ctx) })
+		}
+		a.registerSelf(a.ctx)
+		wg.Wait()
+	}()
 	log.Info("agent started", "bind", cfg.Bind, "socket", cfg.APISocket)
 	return a, nil
 }
@@ -135,6 +153,7 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger) error {
 	select {
 	case <-ctx.Done():
 		a.log.Info("stopping")
+		a.stopMembership(true)
 		return nil
 	case <-a.store.Fatal():
 		return a.store.FatalErr()
@@ -160,7 +179,65 @@ func (a *Agent) Stop() {
 	if a.ln != nil {
 		_ = os.Remove(a.cfg.APISocket)
 	}
+	a.stopMembership(false)
 	a.store.Close()
+}
+
+// Membership returns the node's membership, or nil without gossip.
+func (a *Agent) Membership() *messaging.Membership { return a.ms }
+
+func (a *Agent) startMembership() (*messaging.Membership, error) {
+	keys, err := a.cfg.GossipKeys()
+	if err != nil {
+		return nil, err
+	}
+	t, err := messaging.TimingProfile(a.cfg.Timing)
+	if err != nil {
+		return nil, err
+	}
+	host, _, _ := net.SplitHostPort(a.cfg.Bind)
+	advHost, _, _ := net.SplitHostPort(a.cfg.AdvertiseAddr())
+	port := strconv.Itoa(a.cfg.GossipPort)
+	return messaging.Start(messaging.Options{
+		Name: a.cfg.Name, Bind: net.JoinHostPort(host, port), Advertise: net.JoinHostPort(advHost, port),
+		Keys: keys, Timing: t.Override(a.cfg.GossipTiming), Logger: a.log,
+		Meta: messaging.Meta{RaftAddr: a.cfg.AdvertiseAddr(), Votes: 1, Version: Version},
+	})
+}
+
+// joinGossip contacts the peers' gossip ports until one answers.
+func (a *Agent) joinGossip(ctx context.Context) {
+	peers := a.cfg.GossipJoin
+	if len(peers) == 0 {
+		return
+	}
+	for ctx.Err() == nil {
+		n, err := a.ms.Join(peers)
+		if err == nil && n > 0 {
+			a.log.Info("joined gossip", "contacted", n)
+			return
+		}
+		a.log.Debug("gossip join", "err", err)
+		select {
+		case <-ctx.Done():
+		case <-time.After(500 * time.Millisecond):
+		}
+	}
+}
+
+// stopMembership leaves gracefully (a clean stop) or just stops (a crash,
+// as far as the others can tell).
+func (a *Agent) stopMembership(graceful bool) {
+	if a.ms == nil {
+		return
+	}
+	if graceful {
+		if err := a.ms.Leave(time.Second); err != nil {
+			a.log.Warn("gossip leave", "err", err)
+		}
+	} else {
+		_ = a.ms.Shutdown()
+	}
 }
 
 // registerSelf adds this node to the cluster configuration if missing.

@@ -2,6 +2,7 @@ package agent
 
 import (
 	"bytes"
+	"encoding/base64"
 	"errors"
 	"fmt"
 	"net"
@@ -12,6 +13,7 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/paceline/paceline/cib/raftstore"
+	"github.com/paceline/paceline/messaging"
 )
 
 // Config is a node's own configuration file (paceline.yaml), written by
@@ -29,8 +31,12 @@ type Config struct {
 	Bind string `yaml:"bind"`
 	// Advertise is the host:port peers dial; defaults to Bind.
 	Advertise string `yaml:"advertise,omitempty"`
-	// GossipPort is the membership (memberlist) port on the bind address.
+	// GossipPort is the membership (memberlist) port on the bind address;
+	// 0 turns membership off.
 	GossipPort int `yaml:"gossip-port,omitempty"`
+	// GossipJoin lists other members' gossip addresses (host:port) to
+	// contact at start.
+	GossipJoin []string `yaml:"gossip-join,omitempty"`
 	// APISocket is the local API's unix socket; APISocketGroup, if set,
 	// makes it group-accessible (mode 0660) to that group, else 0600.
 	APISocket      string `yaml:"api-socket"`
@@ -50,6 +56,10 @@ type Config struct {
 	EncryptKey string `yaml:"encrypt-key,omitempty"`
 	// Timing is the timing profile: fast (default) or lan.
 	Timing string `yaml:"timing,omitempty"`
+	// GossipTiming overrides single membership timings of the profile
+	// (probe-interval, probe-timeout, gossip-interval, suspicion-mult,
+	// push-pull-interval).
+	GossipTiming messaging.Timing `yaml:"gossip-timing,omitempty"`
 	// LogLevel is debug, info (default), warn or error.
 	LogLevel string `yaml:"log-level,omitempty"`
 }
@@ -121,6 +131,16 @@ func (c *Config) Validate() error {
 	if c.GossipPort < 0 || c.GossipPort > 65535 {
 		errs = append(errs, fmt.Errorf("gossip-port %d: out of range", c.GossipPort))
 	}
+	if c.GossipPort > 0 {
+		if _, err := c.GossipKeys(); err != nil {
+			errs = append(errs, err)
+		}
+		if t, err := messaging.TimingProfile(c.Timing); err == nil {
+			if err := t.Override(c.GossipTiming).Validate(); err != nil {
+				errs = append(errs, fmt.Errorf("gossip-timing: %w", err))
+			}
+		}
+	}
 	if c.MaxVoters != 0 && (c.MaxVoters < 3 || c.MaxVoters > 5) {
 		errs = append(errs, fmt.Errorf("max-voters %d: want 3 to 5", c.MaxVoters))
 	}
@@ -158,3 +178,15 @@ func (c *Config) AdvertiseAddr() string {
 
 // Marshal encodes the config as YAML.
 func (c *Config) Marshal() ([]byte, error) { return yaml.Marshal(c) }
+
+// GossipKeys decodes encrypt-key (base64 of 16, 24 or 32 bytes).
+func (c *Config) GossipKeys() ([][]byte, error) {
+	if c.EncryptKey == "" {
+		return nil, errors.New("encrypt-key is required with a gossip-port (paceline cluster init writes one)")
+	}
+	k, err := base64.StdEncoding.DecodeString(c.EncryptKey)
+	if err != nil || (len(k) != 16 && len(k) != 24 && len(k) != 32) {
+		return nil, errors.New("encrypt-key: want base64 of a 16, 24 or 32-byte key")
+	}
+	return [][]byte{k}, nil
+}

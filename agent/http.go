@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"time"
 
 	"github.com/paceline/paceline/api"
 	"github.com/paceline/paceline/cib"
@@ -21,6 +22,8 @@ func (a *Agent) routes() http.Handler {
 	mux.HandleFunc("GET /v1/config", a.getConfig)
 	mux.HandleFunc("POST /v1/commands", a.postCommand)
 	mux.HandleFunc("GET /v1/cluster", a.getCluster)
+	mux.HandleFunc("GET /v1/members", a.getMembers)
+	mux.HandleFunc("POST /v1/attrs", a.postAttr)
 	return mux
 }
 
@@ -108,4 +111,48 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 
 func writeErr(w http.ResponseWriter, status int, err error) {
 	writeJSON(w, status, api.ErrorBody{Error: err.Error()})
+}
+
+var errNoGossip = errors.New("membership is off on this node (no gossip-port in its config)")
+
+func (a *Agent) getMembers(w http.ResponseWriter, _ *http.Request) {
+	if a.ms == nil {
+		writeErr(w, http.StatusNotFound, errNoGossip)
+		return
+	}
+	out := api.Members{Node: a.cfg.Name, Attrs: a.ms.Attrs(), Health: a.ms.HealthScore()}
+	for _, m := range a.ms.Members() {
+		out.Members = append(out.Members, api.Member{
+			Name: m.Name, Addr: m.Addr, State: string(m.State), RaftAddr: m.Meta.RaftAddr,
+			Votes: m.Meta.Votes, Version: m.Meta.Version, Since: m.Since.UTC().Format(time.RFC3339Nano),
+		})
+	}
+	writeJSON(w, http.StatusOK, out)
+}
+
+func (a *Agent) postAttr(w http.ResponseWriter, r *http.Request) {
+	if a.ms == nil {
+		writeErr(w, http.StatusNotFound, errNoGossip)
+		return
+	}
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, 1<<20))
+	if err != nil {
+		writeErr(w, http.StatusRequestEntityTooLarge, err)
+		return
+	}
+	var req api.AttrRequest
+	if err := strictJSON(body, &req); err != nil {
+		writeErr(w, http.StatusBadRequest, fmt.Errorf("bad request: %w", err))
+		return
+	}
+	if req.Delete {
+		err = a.ms.DeleteAttr(req.Name)
+	} else {
+		err = a.ms.SetAttr(req.Name, req.Value)
+	}
+	if err != nil {
+		writeErr(w, http.StatusUnprocessableEntity, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, struct{}{})
 }

@@ -8,6 +8,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 
 	"github.com/paceline/paceline/cib/raftstore"
@@ -22,6 +23,18 @@ type NodeSpec struct {
 	Name string
 	Host string
 	Port int
+	// GossipPort is the membership port; 0 means Port+1.
+	GossipPort int
+}
+
+// GossipAddr returns host:gossip-port.
+func (n NodeSpec) GossipAddr() string { return net.JoinHostPort(n.Host, strconv.Itoa(n.gossipPort())) }
+
+func (n NodeSpec) gossipPort() int {
+	if n.GossipPort > 0 {
+		return n.GossipPort
+	}
+	return n.Port + 1
 }
 
 // Addr returns host:port.
@@ -82,6 +95,11 @@ func InitCluster(dir string, o InitOptions, nodes []NodeSpec) ([]string, error) 
 	var paths []string
 	for i, n := range nodes {
 		nc := nodeConfig(n, o, base64.StdEncoding.EncodeToString(key), maxVoters)
+		for _, other := range nodes {
+			if other.Name != n.Name {
+				nc.GossipJoin = append(nc.GossipJoin, other.GossipAddr())
+			}
+		}
 		if i < len(voters) {
 			nc.Peers = peers
 		} else {
@@ -120,6 +138,10 @@ func AddNodes(dir string, local bool, nodes []NodeSpec) ([]string, error) {
 		}
 		nc := nodeConfig(n, InitOptions{Cluster: ref.Cluster, Timing: ref.Timing, Local: local}, ref.EncryptKey, ref.MaxVoters)
 		nc.Join = join
+		nc.GossipJoin = ref.GossipJoin
+		if g := gossipSelf(ref); g != "" {
+			nc.GossipJoin = append(slices.Clone(ref.GossipJoin), g)
+		}
 		path, err := writeNode(dir, ca, n, nc)
 		if err != nil {
 			return nil, err
@@ -131,7 +153,7 @@ func AddNodes(dir string, local bool, nodes []NodeSpec) ([]string, error) {
 
 func nodeConfig(n NodeSpec, o InitOptions, key string, maxVoters int) *Config {
 	c := &Config{
-		Name: n.Name, Cluster: o.Cluster, Bind: n.Addr(), GossipPort: n.Port + 1,
+		Name: n.Name, Cluster: o.Cluster, Bind: n.Addr(), GossipPort: n.gossipPort(),
 		DataDir: "/var/lib/paceline", APISocket: DefaultSocket,
 		TLS:        TLSFiles{CA: "ca.crt", Cert: "node.crt", Key: "node.key"},
 		EncryptKey: key, Timing: o.Timing, MaxVoters: maxVoters,
@@ -186,4 +208,13 @@ func anyNodeConfig(dir string) (*Config, error) {
 		}
 	}
 	return nil, errors.New("no node config found under " + dir)
+}
+
+// gossipSelf is the gossip address of the node whose config c is.
+func gossipSelf(c *Config) string {
+	host, _, err := net.SplitHostPort(c.AdvertiseAddr())
+	if err != nil || c.GossipPort == 0 {
+		return ""
+	}
+	return net.JoinHostPort(host, strconv.Itoa(c.GossipPort))
 }

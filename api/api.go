@@ -52,3 +52,31 @@ type Server struct {
 	Voter   bool   `json:"voter"`
 	Leader  bool   `json:"leader,omitempty"`
 }
+
+// Members is the membership as one node sees it (GET /v1/members).
+type Members struct {
+	Node    string                       `json:"node"`
+	Members []Member                     `json:"members"`
+	Attrs   map[string]map[string]string `json:"transient-attributes,omitempty"`
+	// Health is memberlist's awareness score, 0 (healthy) to 7.
+	Health int `json:"health"`
+}
+
+// Member is one node's liveness.
+type Member struct {
+	Name     string `json:"name"`
+	Addr     string `json:"addr"`
+	State    string `json:"state"` // alive, suspect, failed, left
+	RaftAddr string `json:"raft-addr,omitempty"`
+	Votes    int    `json:"votes"`
+	Version  string `json:"version,omitempty"`
+	Since    string `json:"since"`
+}
+
+// AttrRequest sets or deletes a transient attribute of the answering
+// node (POST /v1/attrs).
+type AttrRequest struct {
+	Name   string `json:"name"`
+	Value  string `json:"value,omitempty"`
+	Delete bool   `json:"delete,omitempty"`
+}

@@ -129,3 +129,18 @@ func (c *Client) do(ctx context.Context, method, path string, in, out any) error
 	}
 	return nil
 }
+
+// Members reads the membership as the node sees it.
+func (c *Client) Members(ctx context.Context) (*Members, error) {
+	var m Members
+	if err := c.do(ctx, http.MethodGet, "/v1/members", nil, &m); err != nil {
+		return nil, err
+	}
+	return &m, nil
+}
+
+// SetTransientAttr sets (or with del, deletes) a transient attribute of
+// the node the client talks to.
+func (c *Client) SetTransientAttr(ctx context.Context, name, value string, del bool) error {
+	return c.do(ctx, http.MethodPost, "/v1/attrs", AttrRequest{Name: name, Value: value, Delete: del}, nil)
+}

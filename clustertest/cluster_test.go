@@ -301,3 +301,51 @@ func readsAnything(t *testing.T, addr string, tc *tls.Config) bool {
 	n, err := conn.Read(buf)
 	return err == nil && n > 0
 }
+
+func TestMembershipAndTransientAttributesThroughTheAPI(t *testing.T) {
+	c := New(t, 3, Options{})
+	WaitFor(t, 10*time.Second, func() (bool, string) {
+		for _, n := range c.Nodes {
+			m, err := n.Client.Members(Ctx(t))
+			if err != nil {
+				return false, err.Error()
+			}
+			alive := 0
+			for _, mb := range m.Members {
+				if mb.State == "alive" && mb.RaftAddr != "" {
+					alive++
+				}
+			}
+			if alive != 3 {
+				return false, fmt.Sprintf("%s sees %+v", n.Name, m.Members)
+			}
+		}
+		return true, ""
+	})
+	if err := c.Nodes[1].Client.SetTransientAttr(Ctx(t), "pingd", "1000", false); err != nil {
+		t.Fatal(err)
+	}
+	WaitFor(t, 5*time.Second, func() (bool, string) {
+		for _, n := range c.Nodes {
+			m, err := n.Client.Members(Ctx(t))
+			if err != nil || m.Attrs["n2"]["pingd"] != "1000" {
+				return false, fmt.Sprintf("%s: attrs %v err %v", n.Name, m.Attrs, err)
+			}
+		}
+		return true, ""
+	})
+	// A crashed node is seen failed by the others.
+	c.Kill(2)
+	WaitFor(t, 5*time.Second, func() (bool, string) {
+		m, err := c.Nodes[0].Client.Members(Ctx(t))
+		if err != nil {
+			return false, err.Error()
+		}
+		for _, mb := range m.Members {
+			if mb.Name == "n3" {
+				return mb.State == "failed", "n3 is " + mb.State
+			}
+		}
+		return false, "n3 not listed"
+	})
+}

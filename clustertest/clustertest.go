@@ -99,7 +99,7 @@ func (c *Cluster) WaitRegistered(timeout time.Duration) {
 
 func (c *Cluster) spec(i int) agent.NodeSpec {
 	host := fmt.Sprintf("127.0.%d.%d", c.net, i+1)
-	return agent.NodeSpec{Name: "n" + strconv.Itoa(i+1), Host: host, Port: freePort(c.t, host)}
+	return agent.NodeSpec{Name: "n" + strconv.Itoa(i+1), Host: host, Port: freePort(c.t, host), GossipPort: FreeGossipPort(c.t, host)}
 }
 
 func (c *Cluster) node(name, path string) *Node {
@@ -118,6 +118,20 @@ func freePort(t testing.TB, host string) int {
 	}
 	defer ln.Close()
 	return ln.Addr().(*net.TCPAddr).Port
+}
+
+// FreeGossipPort finds a port free for both TCP and UDP on host.
+func FreeGossipPort(t testing.TB, host string) int {
+	for range 50 {
+		p := freePort(t, host)
+		pc, err := net.ListenPacket("udp", net.JoinHostPort(host, strconv.Itoa(p)))
+		if err == nil {
+			pc.Close()
+			return p
+		}
+	}
+	t.Fatalf("no free gossip port on %s", host)
+	return 0
 }
 
 // Start starts node i from its config and data dir.

@@ -593,6 +593,21 @@ func TestCLINodes(t *testing.T) {
 	a.fails(t, 1, "n9", "node", "standby", "n9")
 	a.fails(t, 1, "n9", "node", "attribute", "n9")
 	a.fails(t, 2, "want an integer", "node", "utilization", "n1", "cpu=many")
+
+	// Transient attributes: gossiped, set on the node itself.
+	a.ok(t, "node", "attribute", "--transient", "n1", "pingd=1000", "master-db=5")
+	var tr map[string]map[string]string
+	a.json(t, &tr, "node", "attribute", "--transient")
+	if tr["n1"]["pingd"] != "1000" || tr["n1"]["master-db"] != "5" {
+		t.Fatalf("transient attributes: %v", tr)
+	}
+	a.ok(t, "node", "attribute", "--transient", "n1", "pingd=")
+	a.json(t, &tr, "node", "attribute", "--transient", "n1")
+	if _, ok := tr["n1"]["pingd"]; ok || tr["n1"]["master-db"] != "5" {
+		t.Fatalf("after deleting pingd: %v", tr)
+	}
+	a.fails(t, 1, "set on that node itself", "node", "attribute", "--transient", "n2", "x=1")
+	contains(t, "status --attrs", a.ok(t, "status", "--attrs"), "Members:", "n1", "alive", "Transient attributes:", "master-db=5")
 }
 
 func TestCLIConfigExportImport(t *testing.T) {

@@ -3,6 +3,7 @@ package main
 import (
 	"errors"
 	"fmt"
+	"maps"
 	"regexp"
 	"slices"
 	"strings"
@@ -219,7 +220,8 @@ func dryRunFlag(c *cobra.Command, dry *bool) *cobra.Command {
 // newStatusCmd is `paceline status`: this node, raft and configuration
 // counts. (It grows into crm_mon later.)
 func newStatusCmd(g *globals) *cobra.Command {
-	return leaf(g, "status", "Show the cluster's state: node, raft, leader, epoch, counts", func(cmd *cobra.Command, args []string) error {
+	var attrs bool
+	c := leaf(g, "status", "Show the cluster's state: members, raft, leader, epoch, counts", func(cmd *cobra.Command, args []string) error {
 		if err := wantArgs(args, 0, 0, "no arguments"); err != nil {
 			return err
 		}
@@ -231,19 +233,33 @@ func newStatusCmd(g *globals) *cobra.Command {
 		if err != nil {
 			return err
 		}
-		st := statusView{Cluster: ci, Counts: countConfig(cfg)}
+		st := statusView{Cluster: ci, Counts: countConfig(cfg), attrs: attrs}
+		var ae *api.Error
+		if st.Members, err = g.client().Members(cmd.Context()); errors.As(err, &ae) && ae.Status == 404 {
+			err = nil // membership off on this node
+		}
+		if err != nil {
+			return agentError(err)
+		}
 		if g.json() {
+			if !attrs && st.Members != nil {
+				st.Members.Attrs = nil
+			}
 			return printJSON(g.stdout, st)
 		}
 		printStatus(g, st)
 		return nil
 	})
+	c.Flags().BoolVar(&attrs, "attrs", false, "also show transient node attributes")
+	return c
 }
 
 // statusView is the JSON of `paceline status`.
 type statusView struct {
 	Cluster *api.ClusterInfo `json:"cluster"`
+	Members *api.Members     `json:"members,omitempty"` // nil without gossip
 	Counts  configCounts     `json:"counts"`
+	attrs   bool             // show transient attributes (--attrs)
 }
 
 // configCounts counts the objects of a configuration.
@@ -279,6 +295,22 @@ func printStatus(g *globals, st statusView) {
 	fmt.Fprintf(w, "Term: %d  Applied index: %d  Epoch: %d\n", ci.Term, ci.Applied, ci.Epoch)
 	if ci.Version != "" {
 		fmt.Fprintf(w, "Version: %s\n", ci.Version)
+	}
+	if m := st.Members; m != nil {
+		fmt.Fprintln(w, "Members:")
+		tw := newTable(w)
+		for _, mb := range m.Members {
+			fmt.Fprintf(tw, "  %s\t%s\t%s\tvotes %d\n", mb.Name, mb.Addr, mb.State, mb.Votes)
+		}
+		tw.Flush()
+		if st.attrs {
+			fmt.Fprintln(w, "Transient attributes:")
+			for _, node := range slices.Sorted(maps.Keys(m.Attrs)) {
+				for _, k := range slices.Sorted(maps.Keys(m.Attrs[node])) {
+					fmt.Fprintf(w, "  %s: %s=%s\n", node, k, m.Attrs[node][k])
+				}
+			}
+		}
 	}
 	fmt.Fprintln(w, "Raft servers:")
 	tw := newTable(w)

@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"maps"
 	"slices"
 	"strconv"
 	"strings"
@@ -76,9 +77,12 @@ func orDash(s string) string {
 // words it shows every node's map, with NODE that node's, and with NODE
 // key=value ... it sets (and key= unsets).
 func newNodeMapCmd(g *globals, what string, integers bool) *cobra.Command {
-	var dry bool
+	var dry, transient bool
 	c := leaf(g, what+" [NODE [key=value ...]]", fmt.Sprintf("Show, set (key=value) or unset (key=) node %ss", what),
 		func(cmd *cobra.Command, args []string) error {
+			if transient {
+				return transientAttrs(cmd, g, args)
+			}
 			if len(args) >= 2 {
 				u, err := parseNodePatch(what, args, integers)
 				if err != nil {
@@ -149,6 +153,9 @@ func newNodeMapCmd(g *globals, what string, integers bool) *cobra.Command {
 			}
 			return nil
 		})
+	if what == "attribute" {
+		c.Flags().BoolVar(&transient, "transient", false, "transient attributes (gossiped, cleared when the node restarts): set on this node only")
+	}
 	return dryRunFlag(c, &dry)
 }
 
@@ -203,4 +210,44 @@ func newNodeFlagCmd(g *globals, name, short string, set func(*cib.UpdateNode, bo
 	})
 	c.Flags().BoolVar(&all, "all", false, "every configured node")
 	return dryRunFlag(c, &dry)
+}
+
+// transientAttrs shows every node's transient attributes, or sets this
+// node's: they are owned by the node they describe, so they are set
+// through that node's own agent.
+func transientAttrs(cmd *cobra.Command, g *globals, args []string) error {
+	m, err := g.client().Members(cmd.Context())
+	if err != nil {
+		return agentError(err)
+	}
+	if len(args) >= 2 {
+		if args[0] != m.Node {
+			return fmt.Errorf("transient attributes of node %q are set on that node itself (this agent is %q; use its --socket)", args[0], m.Node)
+		}
+		pairs := map[string]string{}
+		for _, kv := range args[1:] {
+			k, v, ok := strings.Cut(kv, "=")
+			if !ok || k == "" {
+				return usagef("bad attribute %q: want key=value, or key= to delete", kv)
+			}
+			pairs[k] = v
+		}
+		for _, k := range slices.Sorted(maps.Keys(pairs)) {
+			if err := g.client().SetTransientAttr(cmd.Context(), k, pairs[k], pairs[k] == ""); err != nil {
+				return agentError(err)
+			}
+		}
+		return nil
+	}
+	attrs := m.Attrs
+	if len(args) == 1 {
+		attrs = map[string]map[string]string{args[0]: m.Attrs[args[0]]}
+	}
+	if g.json() {
+		return printJSON(g.stdout, attrs)
+	}
+	for _, node := range slices.Sorted(maps.Keys(attrs)) {
+		fmt.Fprintf(g.stdout, "  %s: %s\n", node, formatMap(attrs[node]))
+	}
+	return nil
 }
