@@ -28,12 +28,13 @@ step "Write a 3-node cluster: CA, node certificates, gossip key, node configs"
 "$BIN" cluster init --dir "$dir" --local --name demo \
   n1=127.0.0.1:$(free_port) n2=127.0.0.2:$(free_port) n3=127.0.0.3:$(free_port)
 
-step "Start three agents (raft over mutual TLS)"
+step "Start three agents (raft over mutual TLS, gossip membership with an encrypted keyring)"
 t0=$(date +%s%N)
 for n in n1 n2 n3; do start_node "$dir" "$n"; done
 wait_leader "$dir" n1
 echo "cluster formed in $(( ($(date +%s%N) - t0) / 1000000 )) ms"
-run n1 cluster status
+sleep 0.3
+run n1 status
 
 step "Define resources and constraints, each through a different node"
 run n1 resource create web-ip ocf:paceline:vip ip=192.0.2.100 cidr_netmask=24 op monitor interval=5s --group web
@@ -65,7 +66,8 @@ for n in n1 n2 n3; do [ "$n" = "$leader" ] || others+=("$n"); done
 t0=$(date +%s%N)
 until l=$(leader_of "$dir" "${others[0]}") && [ -n "$l" ] && [ "$l" != "$leader" ]; do sleep 0.02; done
 echo "new leader $l after $(( ($(date +%s%N) - t0) / 1000000 )) ms"
-run "${others[0]}" cluster status
+sleep 0.3
+run "${others[0]}" status
 
 step "Change the configuration through the survivors"
 run "${others[0]}" resource update web-ip ip=192.0.2.101
