@@ -32,7 +32,8 @@ func (l *lockedBuf) String() string {
 }
 
 type testCluster struct {
-	t     *testing.T
+	t      testing.TB
+	timing Timing
 	net   int
 	key   []byte
 	nodes []*Membership
@@ -41,7 +42,7 @@ type testCluster struct {
 }
 
 // freeGossipPort finds a port free for both TCP and UDP on host.
-func freeGossipPort(t *testing.T, host string) int {
+func freeGossipPort(t testing.TB, host string) int {
 	for range 50 {
 		ln, err := net.Listen("tcp", net.JoinHostPort(host, "0"))
 		if err != nil {
@@ -59,8 +60,13 @@ func freeGossipPort(t *testing.T, host string) int {
 	return 0
 }
 
-func newTestCluster(t *testing.T, n int) *testCluster {
-	c := &testCluster{t: t, net: 2 + rand.IntN(250), key: bytes.Repeat([]byte{7}, 32), logs: &lockedBuf{}}
+func newTestCluster(t testing.TB, n int) *testCluster {
+	fast, _ := TimingProfile("fast")
+	return newTimedCluster(t, n, fast)
+}
+
+func newTimedCluster(t testing.TB, n int, timing Timing) *testCluster {
+	c := &testCluster{t: t, timing: timing, net: 2 + rand.IntN(250), key: bytes.Repeat([]byte{7}, 32), logs: &lockedBuf{}}
 	for i := range n {
 		host := fmt.Sprintf("127.0.%d.%d", c.net, i+1)
 		c.addrs = append(c.addrs, net.JoinHostPort(host, strconv.Itoa(freeGossipPort(t, host))))
@@ -87,7 +93,7 @@ func newTestCluster(t *testing.T, n int) *testCluster {
 }
 
 func (c *testCluster) start(i int, keys ...[]byte) *Membership {
-	m, err := Start(Options{Name: "n" + strconv.Itoa(i+1), Bind: c.addrs[i], Keys: keys,
+	m, err := Start(Options{Name: "n" + strconv.Itoa(i+1), Bind: c.addrs[i], Keys: keys, Timing: c.timing,
 		Logger: slog.New(slog.NewTextHandler(c.logs, &slog.HandlerOptions{Level: slog.LevelWarn})),
 		Meta:   Meta{Votes: 1, RaftAddr: "raft-" + strconv.Itoa(i)}})
 	if err != nil {
@@ -119,7 +125,7 @@ func stateOf(mb []Member, name string) State {
 // waitAll waits until cond holds on every running node's member list.
 func (c *testCluster) waitAll(cond func([]Member) bool, what string) {
 	c.t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
+	deadline := time.Now().Add(max(10*time.Second, 4*c.timing.DetectionFloor(len(c.nodes))))
 	for {
 		ok := true
 		for _, m := range c.nodes {
