@@ -34,11 +34,11 @@ func (l *lockedBuf) String() string {
 type testCluster struct {
 	t      testing.TB
 	timing Timing
-	net   int
-	key   []byte
-	nodes []*Membership
-	addrs []string
-	logs  *lockedBuf
+	net    int
+	key    []byte
+	nodes  []*Membership
+	addrs  []string
+	logs   *lockedBuf
 }
 
 // freeGossipPort finds a port free for both TCP and UDP on host.
