@@ -151,12 +151,8 @@ func (d *delegate) NotifyMsg(b []byte) {
 		m := (*Membership)(d)
 		name := string(b[1:])
 		m.mu.Lock()
-		first := !m.leaving[name] && name != m.opts.Name
 		m.leaving[name] = true
 		m.mu.Unlock()
-		if first { // relay once, so the intent outruns the dead message
-			m.queue.QueueBroadcast(&attrBroadcast{key: "\x00leave-" + name, msg: append([]byte(nil), b...)})
-		}
 		return
 	}
 	if b[0] != msgAttr {

@@ -180,14 +180,28 @@ func (m *Membership) Join(addrs []string) (int, error) {
 }
 
 // Leave tells the others this node is leaving, then stops. memberlist's
-// own leave is seen by others through the same callback as a death (the
-// state it passes is not updated), so the node first gossips its intent:
+// own leave reaches the others through the same callback as a death (the
+// state it passes is not updated), so the node first tells every alive
+// member its intent directly (TCP, in parallel, within the timeout):
 // members that heard it report a leave, not a failure.
 func (m *Membership) Leave(timeout time.Duration) error {
-	m.queue.QueueBroadcast(&attrBroadcast{key: "\x00leave", msg: append([]byte{msgLeave}, m.opts.Name...)})
-	wait := min(timeout/2, 5*m.opts.Timing.GossipInterval)
-	for deadline := time.Now().Add(wait); m.queue.NumQueued() > 0 && time.Now().Before(deadline); {
-		time.Sleep(m.opts.Timing.GossipInterval / 2)
+	msg := append([]byte{msgLeave}, m.opts.Name...)
+	var wg sync.WaitGroup
+	for _, n := range m.ml.Members() {
+		if n.Name == m.opts.Name {
+			continue
+		}
+		wg.Go(func() {
+			if err := m.ml.SendReliable(n, msg); err != nil {
+				m.log.Debug("leave intent not delivered", "peer", n.Name, "err", err)
+			}
+		})
+	}
+	done := make(chan struct{})
+	go func() { wg.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(timeout / 2):
 	}
 	err := m.ml.Leave(timeout)
 	return errors.Join(err, m.Shutdown())
