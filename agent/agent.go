@@ -15,6 +15,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/paceline/paceline/cib"
@@ -32,8 +33,10 @@ type Agent struct {
 	log   *slog.Logger
 	store *raftstore.Store
 	ms    *messaging.Membership // nil when gossip-port is 0
-	ln    net.Listener
-	srv   *http.Server
+
+	wasQuorate atomic.Bool // the last quorum decision (for wait_for_all)
+	ln         net.Listener
+	srv        *http.Server
 
 	ctx    context.Context
 	cancel context.CancelFunc

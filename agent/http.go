@@ -120,8 +120,10 @@ func (a *Agent) getMembers(w http.ResponseWriter, _ *http.Request) {
 		writeErr(w, http.StatusNotFound, errNoGossip)
 		return
 	}
-	out := api.Members{Node: a.cfg.Name, Attrs: a.ms.Attrs(), Health: a.ms.HealthScore()}
-	for _, m := range a.ms.Members() {
+	members := a.ms.Members()
+	out := api.Members{Node: a.cfg.Name, Attrs: a.ms.Attrs(), Health: a.ms.HealthScore(),
+		Quorum: quorumView(a.decideQuorum(members, time.Now()))}
+	for _, m := range members {
 		out.Members = append(out.Members, api.Member{
 			Name: m.Name, Addr: m.Addr, State: string(m.State), RaftAddr: m.Meta.RaftAddr,
 			Votes: m.Meta.Votes, Version: m.Meta.Version, Since: m.Since.UTC().Format(time.RFC3339Nano),

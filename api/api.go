@@ -60,6 +60,17 @@ type Members struct {
 	Attrs   map[string]map[string]string `json:"transient-attributes,omitempty"`
 	// Health is memberlist's awareness score, 0 (healthy) to 7.
 	Health int `json:"health"`
+	// Quorum is this node's partition's quorum, with its reason.
+	Quorum *Quorum `json:"quorum,omitempty"`
+}
+
+// Quorum is a quorum decision.
+type Quorum struct {
+	Quorate  bool   `json:"quorate"`
+	Votes    int    `json:"votes"`
+	Expected int    `json:"expected"`
+	Needed   int    `json:"needed"`
+	Reason   string `json:"reason"`
 }
 
 // Member is one node's liveness.

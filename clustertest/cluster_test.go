@@ -348,4 +348,19 @@ func TestMembershipAndTransientAttributesThroughTheAPI(t *testing.T) {
 		}
 		return false, "n3 not listed"
 	})
+	quorumOf := func(n *Node) string {
+		m, err := n.Client.Members(Ctx(t))
+		if err != nil || m.Quorum == nil {
+			return fmt.Sprintf("error %v", err)
+		}
+		return m.Quorum.Reason
+	}
+	if q := quorumOf(c.Nodes[0]); q != "quorate: 2 of 3 votes" {
+		t.Fatalf("n1 with n3 down: %q", q)
+	}
+	c.Kill(1)
+	WaitFor(t, 5*time.Second, func() (bool, string) {
+		q := quorumOf(c.Nodes[0])
+		return q == "not quorate: 1 of 3 votes, need 2", q
+	})
 }

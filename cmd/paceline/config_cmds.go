@@ -297,6 +297,9 @@ func printStatus(g *globals, st statusView) {
 		fmt.Fprintf(w, "Version: %s\n", ci.Version)
 	}
 	if m := st.Members; m != nil {
+		if q := m.Quorum; q != nil {
+			fmt.Fprintf(w, "Quorum: %s\n", q.Reason)
+		}
 		fmt.Fprintln(w, "Members:")
 		tw := newTable(w)
 		for _, mb := range m.Members {
