@@ -80,6 +80,7 @@ func Start(cfg Config, log *slog.Logger, opt Options) (*Agent, error) {
 			a.store.Close()
 			return nil, err
 		}
+		a.store.Handle("keyring", a.handleKeyringRPC)
 	}
 	if err := a.listen(); err != nil {
 		a.stopMembership(false)
@@ -190,7 +191,7 @@ func (a *Agent) Stop() {
 func (a *Agent) Membership() *messaging.Membership { return a.ms }
 
 func (a *Agent) startMembership() (*messaging.Membership, error) {
-	keys, err := a.cfg.GossipKeys()
+	keys, err := a.loadKeyring()
 	if err != nil {
 		return nil, err
 	}

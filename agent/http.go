@@ -24,6 +24,7 @@ func (a *Agent) routes() http.Handler {
 	mux.HandleFunc("GET /v1/cluster", a.getCluster)
 	mux.HandleFunc("GET /v1/members", a.getMembers)
 	mux.HandleFunc("POST /v1/attrs", a.postAttr)
+	mux.HandleFunc("POST /v1/keyring", a.postKeyring)
 	return mux
 }
 

@@ -91,3 +91,19 @@ type AttrRequest struct {
 	Value  string `json:"value,omitempty"`
 	Delete bool   `json:"delete,omitempty"`
 }
+
+// KeyringRequest is a gossip keyring action run on every alive member
+// (POST /v1/keyring): list, install (accept a key), use (send with it),
+// remove (stop accepting it). Key is base64.
+type KeyringRequest struct {
+	Action string `json:"action"`
+	Key    string `json:"key,omitempty"`
+}
+
+// KeyringResult is one node's keyring after the action.
+type KeyringResult struct {
+	Node    string   `json:"node"`
+	Keys    []string `json:"keys,omitempty"`
+	Primary string   `json:"primary,omitempty"`
+	Error   string   `json:"error,omitempty"`
+}

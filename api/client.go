@@ -144,3 +144,12 @@ func (c *Client) Members(ctx context.Context) (*Members, error) {
 func (c *Client) SetTransientAttr(ctx context.Context, name, value string, del bool) error {
 	return c.do(ctx, http.MethodPost, "/v1/attrs", AttrRequest{Name: name, Value: value, Delete: del}, nil)
 }
+
+// Keyring runs a keyring action on every alive member.
+func (c *Client) Keyring(ctx context.Context, action, key string) ([]KeyringResult, error) {
+	var out []KeyringResult
+	if err := c.do(ctx, http.MethodPost, "/v1/keyring", KeyringRequest{Action: action, Key: key}, &out); err != nil {
+		return nil, err
+	}
+	return out, nil
+}

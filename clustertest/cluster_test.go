@@ -364,3 +364,60 @@ func TestMembershipAndTransientAttributesThroughTheAPI(t *testing.T) {
 		return q == "not quorate: 1 of 3 votes, need 2", q
 	})
 }
+
+func TestKeyRotationAcrossRunningCluster(t *testing.T) {
+	c := New(t, 3, Options{})
+	allAlive := func(why string) {
+		t.Helper()
+		WaitFor(t, 10*time.Second, func() (bool, string) {
+			for _, n := range c.Nodes {
+				m, err := n.Client.Members(Ctx(t))
+				if err != nil {
+					return false, err.Error()
+				}
+				for _, mb := range m.Members {
+					if mb.State != "alive" {
+						return false, fmt.Sprintf("%s: %s sees %s %s", why, n.Name, mb.Name, mb.State)
+					}
+				}
+				if len(m.Members) != 3 {
+					return false, fmt.Sprintf("%s: %s sees %d members", why, n.Name, len(m.Members))
+				}
+			}
+			return true, ""
+		})
+	}
+	allAlive("before")
+	cfg, _ := agent.LoadConfig(c.Nodes[0].ConfigPath)
+	oldKey := cfg.EncryptKey
+	newKey := "bmV3LWtleS1uZXcta2V5LW5ldy1rZXktbmV3LWtleSE=" // 32 bytes
+	for _, step := range []struct{ action, key string }{{"install", newKey}, {"use", newKey}, {"remove", oldKey}} {
+		res, err := c.Nodes[1].Client.Keyring(Ctx(t), step.action, step.key)
+		if err != nil {
+			t.Fatalf("%s: %v", step.action, err)
+		}
+		if len(res) != 3 {
+			t.Fatalf("%s answered by %d members: %+v", step.action, len(res), res)
+		}
+		for _, r := range res {
+			if r.Error != "" {
+				t.Fatalf("%s on %s: %s", step.action, r.Node, r.Error)
+			}
+		}
+		time.Sleep(200 * time.Millisecond)
+		allAlive("after " + step.action)
+	}
+	res, err := c.Nodes[0].Client.Keyring(Ctx(t), "list", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range res {
+		if len(r.Keys) != 1 || r.Primary != newKey {
+			t.Fatalf("%s holds %v (primary %s), want only the new key", r.Node, r.Keys, r.Primary)
+		}
+	}
+	// The rotated keyring survives a restart: the node rejoins with it.
+	c.Kill(2)
+	c.Start(2)
+	allAlive("after restarting n3")
+}

@@ -6,26 +6,32 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"sync"
+	"syscall"
 	"time"
 )
 
 // rpcRequest is one store RPC: a forwarded write or a join.
 type rpcRequest struct {
-	Op   string `json:"op"`             // "apply" or "join"
-	Data []byte `json:"data,omitempty"` // apply: an encoded cib command
-	Name string `json:"name,omitempty"` // join: the node's raft id
-	Addr string `json:"addr,omitempty"` // join: the node's raft address
+	Op string `json:"op"` // "apply", "join", or a registered node op
+	// Body is a registered op's request (see Store.Handle).
+	Body json.RawMessage `json:"body,omitempty"`
+	Data []byte          `json:"data,omitempty"` // apply: an encoded cib command
+	Name string          `json:"name,omitempty"` // join: the node's raft id
+	Addr string          `json:"addr,omitempty"` // join: the node's raft address
 }
 
 // rpcResponse answers an rpcRequest.
 type rpcResponse struct {
-	Index uint64   `json:"index,omitempty"`
-	Epoch uint64   `json:"epoch,omitempty"`
-	Notes []string `json:"notes,omitempty"`
-	Voter bool     `json:"voter,omitempty"`
-	Err   string   `json:"err,omitempty"`
+	// Body is a registered op's answer.
+	Body  json.RawMessage `json:"body,omitempty"`
+	Index uint64          `json:"index,omitempty"`
+	Epoch uint64          `json:"epoch,omitempty"`
+	Notes []string        `json:"notes,omitempty"`
+	Voter bool            `json:"voter,omitempty"`
+	Err   string          `json:"err,omitempty"`
 	// Rejected says the command reached the FSM and was refused there
 	// (validation); otherwise Err is a transport or leadership problem.
 	Rejected bool `json:"rejected,omitempty"`
@@ -50,20 +56,21 @@ type rpcPool struct {
 
 const maxIdlePerAddr = 8
 
-func (p *rpcPool) get(ctx context.Context, addr string) (*rpcConn, error) {
+// get returns an idle pooled connection (reused true) or a new one.
+func (p *rpcPool) get(ctx context.Context, addr string) (c *rpcConn, reused bool, err error) {
 	p.mu.Lock()
 	if l := p.idle[addr]; len(l) > 0 {
 		c := l[len(l)-1]
 		p.idle[addr] = l[:len(l)-1]
 		p.mu.Unlock()
-		return c, nil
+		return c, true, nil
 	}
 	p.mu.Unlock()
-	c, err := p.m.dial(ctx, addr, connRPC)
+	nc, err := p.m.dial(ctx, addr, connRPC)
 	if err != nil {
-		return nil, err
+		return nil, false, err
 	}
-	return &rpcConn{c: c, enc: json.NewEncoder(c), dec: json.NewDecoder(bufio.NewReader(c))}, nil
+	return &rpcConn{c: nc, enc: json.NewEncoder(nc), dec: json.NewDecoder(bufio.NewReader(nc))}, false, nil
 }
 
 func (p *rpcPool) put(addr string, c *rpcConn) {
@@ -91,11 +98,14 @@ func (p *rpcPool) closeAll() {
 // outcome is unknown and the request must not be blindly retried.
 var errSent = errors.New("request sent, no answer")
 
-// call sends one request and waits for the answer. A pooled connection that
-// turns out dead before anything was answered is replaced once.
+// call sends one request and waits for the answer. A pooled connection
+// that the peer had closed (it restarted, or dropped an idle connection)
+// shows as EOF or a reset before any answer; the request is then sent once
+// more on a fresh connection, since a peer that closed the connection did
+// not take the request from it.
 func (p *rpcPool) call(ctx context.Context, addr string, req rpcRequest) (*rpcResponse, error) {
 	for attempt := 0; ; attempt++ {
-		c, err := p.get(ctx, addr)
+		c, reused, err := p.get(ctx, addr)
 		if err != nil {
 			return nil, fmt.Errorf("dial %s: %w", addr, err)
 		}
@@ -114,6 +124,9 @@ func (p *rpcPool) call(ctx context.Context, addr string, req rpcRequest) (*rpcRe
 		var resp rpcResponse
 		if err := c.dec.Decode(&resp); err != nil {
 			_ = c.c.Close()
+			if reused && attempt == 0 && (errors.Is(err, io.EOF) || errors.Is(err, syscall.ECONNRESET)) {
+				continue
+			}
 			return nil, fmt.Errorf("%s: %w: %v", addr, errSent, err)
 		}
 		_ = c.c.SetDeadline(time.Time{})
@@ -156,8 +169,57 @@ func (s *Store) handleRPC(req rpcRequest) *rpcResponse {
 		}
 		return &rpcResponse{Voter: voter}
 	default:
-		return &rpcResponse{Err: fmt.Sprintf("unknown rpc op %q", req.Op)}
+		s.hmu.RLock()
+		h := s.handlers[req.Op]
+		s.hmu.RUnlock()
+		if h == nil {
+			return &rpcResponse{Err: fmt.Sprintf("unknown rpc op %q", req.Op)}
+		}
+		out, err := h(ctx, req.Body)
+		if err != nil {
+			return &rpcResponse{Err: err.Error()}
+		}
+		b, err := json.Marshal(out)
+		if err != nil {
+			return &rpcResponse{Err: fmt.Sprintf("%s: encode answer: %v", req.Op, err)}
+		}
+		return &rpcResponse{Body: b}
 	}
+}
+
+// Handler answers one node RPC op; the request is raw JSON.
+type Handler func(ctx context.Context, req json.RawMessage) (any, error)
+
+// Handle registers a node-to-node RPC op (not "apply" or "join"). The
+// channel is the cluster port's mutual TLS: only cluster members can call.
+func (s *Store) Handle(op string, h Handler) {
+	s.hmu.Lock()
+	defer s.hmu.Unlock()
+	s.handlers[op] = h
+}
+
+// Call sends one node RPC to the node at addr (its cluster address) and
+// decodes the answer into resp. Requests on one pooled connection are
+// answered in order; ctx bounds the call.
+func (s *Store) Call(ctx context.Context, addr, op string, req, resp any) error {
+	body, err := json.Marshal(req)
+	if err != nil {
+		return fmt.Errorf("%s to %s: encode: %w", op, addr, err)
+	}
+	r, err := s.pool.call(ctx, addr, rpcRequest{Op: op, Body: body})
+	if err != nil {
+		return fmt.Errorf("%s to %s: %w", op, addr, err)
+	}
+	if r.Err != "" {
+		return fmt.Errorf("%s on %s: %s", op, addr, r.Err)
+	}
+	if resp == nil {
+		return nil
+	}
+	if err := json.Unmarshal(r.Body, resp); err != nil {
+		return fmt.Errorf("%s from %s: decode: %w", op, addr, err)
+	}
+	return nil
 }
 
 func (s *Store) errResponse(err error) *rpcResponse {

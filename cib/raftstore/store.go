@@ -144,6 +144,9 @@ type Store struct {
 	once   sync.Once
 
 	nudging, nudgeAgain atomic.Bool
+
+	hmu      sync.RWMutex
+	handlers map[string]Handler // node RPC ops registered with Handle
 }
 
 // Open starts the node's raft replica: it listens, restores state from the
@@ -158,7 +161,7 @@ func Open(opts Options) (*Store, error) {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, fmt.Errorf("data dir: %w", err)
 	}
-	s := &Store{opts: opts, log: log, fsm: newFSM()}
+	s := &Store{opts: opts, log: log, fsm: newFSM(), handlers: map[string]Handler{}}
 	s.ctx, s.cancel = context.WithCancel(context.Background())
 	ok := false
 	defer func() {

@@ -60,6 +60,7 @@ func newRootCmd(stdout, stderr io.Writer) *cobra.Command {
 	root.AddCommand(
 		newAgentCmd(g),
 		newClusterCmd(g),
+		newKeyCmd(g),
 	)
 	addConfigCommands(root, g)
 	return root
