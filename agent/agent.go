@@ -35,6 +35,7 @@ type Agent struct {
 	ms    *messaging.Membership // nil when gossip-port is 0
 
 	wasQuorate atomic.Bool // the last quorum decision (for wait_for_all)
+	ping       *pinger
 	ln         net.Listener
 	srv        *http.Server
 
@@ -94,12 +95,14 @@ func Start(cfg Config, log *slog.Logger, opt Options) (*Agent, error) {
 		}
 	}()
 	a.ctx, a.cancel = context.WithCancel(context.Background())
+	a.ping = &pinger{a: a}
 	a.done = make(chan struct{})
 	go func() {
 		defer close(a.done)
 		var wg sync.WaitGroup
 		if a.ms != nil {
 			wg.Go(func() { a.joinGossip(a.ctx) })
+			wg.Go(func() { a.ping.run(a.ctx) })
 		}
 		a.registerSelf(a.ctx)
 		wg.Wait()

@@ -19,6 +19,7 @@ func quorumConfig(cfg *cib.Config) quorum.Config {
 		TwoNode:       cfg.Property("two-node") == "true",
 		WaitForAll:    cfg.Property("wait-for-all") == "true",
 		TiebreakDelay: defaultTiebreakDelay,
+		PingTargets:   pingTargets(cfg.Property("ping-targets")),
 	}
 	if d, err := cib.ParseDuration(cfg.Property("tiebreak-delay")); err == nil && d > 0 {
 		qc.TiebreakDelay = d.D()
@@ -36,7 +37,7 @@ func (a *Agent) decideQuorum(members []messaging.Member, now time.Time) quorum.D
 	qc := quorumConfig(cfg)
 	obs := quorum.Observation{
 		Self: a.cfg.Name, Now: now, PreviouslyQuorate: a.wasQuorate.Load(),
-		EverSeenAll: true,
+		EverSeenAll: true, SelfReachesPing: quorum.Reach(a.ping.reach.Load()),
 	}
 	seen := map[string]bool{}
 	for _, m := range members {

@@ -103,6 +103,8 @@ var PropertyDefs = map[string]PropertyDef{
 		Description: "a two-node cluster: the survivor of a split may keep quorum through the tiebreak (see docs/architecture.md)"},
 	"wait-for-all": {Type: ValueBool, Default: "false",
 		Description: "at cold start, no quorum until every node has been seen once (set it with two-node)"},
+	"ping-targets": {Type: ValueString,
+		Description: "the two-node tiebreak's ping targets, space-separated: an address (ICMP echo) or host:port (TCP connect)"},
 	"tiebreak-delay": {Type: ValueDuration,
 		Description: "in a two-node cluster, how long the tiebreak loser waits; empty: derived from the timing profile"},
 	"cluster-name": {Type: ValueString,

@@ -6,6 +6,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -38,6 +39,7 @@ type netCluster struct {
 	names   []string
 	procs   map[string]*Proc
 	clients map[string]*api.Client
+	split   atomic.Bool // set by a test while the nodes are partitioned
 }
 
 func newNetCluster(t *testing.T, n int) *netCluster {

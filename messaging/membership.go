@@ -98,6 +98,10 @@ type Membership struct {
 	ver     uint64                // last version of our own attributes
 	subs    map[int]chan Event
 	nextSub int
+
+	stop     chan struct{} // closed by Shutdown: ends the reconnect loop
+	stopOnce sync.Once
+	loops    sync.WaitGroup
 }
 
 // Start joins nothing yet: it opens the gossip port and runs memberlist.
@@ -120,6 +124,7 @@ func Start(opts Options) (*Membership, error) {
 	}
 	m := &Membership{
 		opts: opts, log: opts.Logger.With("component", "membership"),
+		stop:    make(chan struct{}),
 		members: map[string]*Member{}, leaving: map[string]bool{}, attrs: map[string]*nodeAttrs{}, subs: map[int]chan Event{},
 	}
 	m.attrs[opts.Name] = &nodeAttrs{Inc: opts.Meta.Incarnation, Attrs: map[string]AttrValue{}}
@@ -155,7 +160,38 @@ func Start(opts Options) (*Membership, error) {
 	if m.ml, err = memberlist.Create(c); err != nil {
 		return nil, fmt.Errorf("gossip on %s: %w", opts.Bind, err)
 	}
+	m.loops.Go(m.reconnect)
 	return m, nil
+}
+
+// reconnect keeps trying failed members (not ones that left): after a
+// partition heals, two sides that declared each other dead do not probe
+// each other any more, so without this they would stay apart (Serf does
+// the same).
+func (m *Membership) reconnect() {
+	every := max(10*m.opts.Timing.ProbeInterval, 500*time.Millisecond)
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		select {
+		case <-m.stop:
+			return
+		case <-t.C:
+		}
+		var addrs []string
+		m.mu.Lock()
+		for _, mb := range m.members {
+			if mb.State == Failed && mb.Name != m.opts.Name {
+				addrs = append(addrs, mb.Addr)
+			}
+		}
+		m.mu.Unlock()
+		for _, a := range addrs {
+			if _, err := m.ml.Join([]string{a}); err == nil {
+				m.log.Debug("reconnected to a failed member", "addr", a)
+			}
+		}
+	}
 }
 
 func splitHostPort(s string) (string, int, error) {
@@ -209,6 +245,8 @@ func (m *Membership) Leave(timeout time.Duration) error {
 
 // Shutdown stops gossip without a goodbye: the others see a failure.
 func (m *Membership) Shutdown() error {
+	m.stopOnce.Do(func() { close(m.stop) })
+	m.loops.Wait()
 	err := m.ml.Shutdown()
 	m.mu.Lock()
 	for id, ch := range m.subs {
