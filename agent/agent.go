@@ -218,13 +218,15 @@ func (a *Agent) joinGossip(ctx context.Context) {
 	if len(peers) == 0 {
 		return
 	}
-	for ctx.Err() == nil {
+	for try := 0; ctx.Err() == nil; try++ {
 		n, err := a.ms.Join(peers)
 		if err == nil && n > 0 {
 			a.log.Info("joined gossip", "contacted", n)
 			return
 		}
-		a.log.Debug("gossip join", "err", err)
+		if try%20 == 0 { // at start, then every ~10 s: peers may just not be up yet
+			a.log.Warn("gossip join failed (peers down, or not sharing this node's encrypt-key?)", "peers", peers, "err", err)
+		}
 		select {
 		case <-ctx.Done():
 		case <-time.After(500 * time.Millisecond):
