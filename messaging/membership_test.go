@@ -125,7 +125,10 @@ func stateOf(mb []Member, name string) State {
 // waitAll waits until cond holds on every running node's member list.
 func (c *testCluster) waitAll(cond func([]Member) bool, what string) {
 	c.t.Helper()
-	deadline := time.Now().Add(max(10*time.Second, 4*c.timing.DetectionFloor(len(c.nodes))))
+	// Suspicion may last up to memberlist's SuspicionMaxTimeoutMult (6)
+	// times its minimum when few confirmations arrive (lan profile, many
+	// nodes): bound by that, not by the floor.
+	deadline := time.Now().Add(max(10*time.Second, 7*c.timing.DetectionFloor(len(c.nodes))))
 	for {
 		ok := true
 		for _, m := range c.nodes {
