@@ -91,24 +91,14 @@ func (c *netCluster) quorum(name string) (string, error) {
 // waitQuorum waits until every named node reports the quorum reason.
 func (c *netCluster) waitQuorum(t *testing.T, timeout time.Duration, want map[string]string) {
 	t.Helper()
-	deadline := time.Now().Add(timeout)
-	for {
-		ok, last := true, ""
+	Eventually(t, timeout, func() (bool, string) {
 		for name, w := range want {
-			got, err := c.quorum(name)
-			if err != nil || got != w {
-				ok, last = false, fmt.Sprintf("%s: %q (err %v), want %q", name, got, err, w)
-				break
+			if got, err := c.quorum(name); err != nil || got != w {
+				return false, fmt.Sprintf("%s: %q (err %v), want %q", name, got, err, w)
 			}
 		}
-		if ok {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("not reached in %v: %s", timeout, last)
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
+		return true, ""
+	})
 }
 
 func TestNetnsLinkCutQuorum(t *testing.T) {

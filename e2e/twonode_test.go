@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"context"
+	"fmt"
 	"os/exec"
 	"strings"
 	"sync"
@@ -30,23 +31,14 @@ func (c *netCluster) cli(t *testing.T, args ...string) {
 // waitQuorate waits until each named node's Quorate is as wanted.
 func (c *netCluster) waitQuorate(t *testing.T, timeout time.Duration, want map[string]bool) {
 	t.Helper()
-	deadline := time.Now().Add(timeout)
-	for {
-		ok, last := true, ""
+	Eventually(t, timeout, func() (bool, string) {
 		for name, w := range want {
 			if q, why := c.quorate(name); q != w {
-				ok, last = false, name+": "+why
-				break
+				return false, name + ": " + why
 			}
 		}
-		if ok {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("not reached in %v: %s", timeout, last)
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
+		return true, ""
+	})
 }
 
 // neverBoth samples both nodes many times a second until stop, and
@@ -118,15 +110,8 @@ func TestNetnsTwoNodePingTiebreak(t *testing.T) {
 // waitReason waits until a node's quorum reason contains want.
 func (c *netCluster) waitReason(t *testing.T, timeout time.Duration, name, want string) {
 	t.Helper()
-	deadline := time.Now().Add(timeout)
-	for {
+	Eventually(t, timeout, func() (bool, string) {
 		_, why := c.quorate(name)
-		if strings.Contains(why, want) {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("%s: quorum reason %q, want it to say %q", name, why, want)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+		return strings.Contains(why, want), fmt.Sprintf("%s: quorum reason %q, want it to say %q", name, why, want)
+	})
 }
