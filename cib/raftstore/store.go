@@ -179,8 +179,6 @@ func Open(opts Options) (*Store, error) {
 	}
 	s.mux.rpc = s.serveRPC
 	s.pool = &rpcPool{m: s.mux, idle: map[string][]*rpcConn{}}
-	s.wg.Add(1)
-	go func() { defer s.wg.Done(); s.mux.serve() }()
 
 	hlog := newHclogAdapter(opts.Logger.With("component", "raft"))
 	s.trans = raft.NewNetworkTransportWithConfig(&raft.NetworkTransportConfig{
@@ -216,6 +214,11 @@ func Open(opts Options) (*Store, error) {
 	if s.raft, err = raft.NewRaft(rc, s.fsm, s.bolt, s.bolt, snaps, s.trans); err != nil {
 		return nil, fmt.Errorf("start raft: %w", err)
 	}
+	// Serve the port only now: an RPC (a join) that arrived before raft
+	// existed would find no raft to ask. Until then the kernel queues
+	// connections in the listen backlog.
+	s.wg.Add(1)
+	go func() { defer s.wg.Done(); s.mux.serve() }()
 	switch {
 	case existing:
 		log.Info("raft state found; resuming", "node", opts.Name, "dir", dir)
