@@ -7,6 +7,7 @@ import (
 	"log"
 	"log/slog"
 	"maps"
+	"math/rand/v2"
 	"net"
 	"slices"
 	"strconv"
@@ -164,12 +165,13 @@ func Start(opts Options) (*Membership, error) {
 	return m, nil
 }
 
-// reconnect keeps trying failed members (not ones that left): after a
-// partition heals, two sides that declared each other dead do not probe
-// each other any more, so without this they would stay apart (Serf does
-// the same).
+// reconnect tries one failed member (not one that left) per round, picked
+// at random: after a partition heals, two sides that declared each other
+// dead do not probe each other any more, so without this they would stay
+// apart. One member a round, as Serf does, so that a flapping cluster is
+// not made busier by everyone reconnecting to everyone.
 func (m *Membership) reconnect() {
-	every := max(10*m.opts.Timing.ProbeInterval, 500*time.Millisecond)
+	every := max(20*m.opts.Timing.ProbeInterval, time.Second)
 	t := time.NewTicker(every)
 	defer t.Stop()
 	for {
@@ -186,10 +188,12 @@ func (m *Membership) reconnect() {
 			}
 		}
 		m.mu.Unlock()
-		for _, a := range addrs {
-			if _, err := m.ml.Join([]string{a}); err == nil {
-				m.log.Debug("reconnected to a failed member", "addr", a)
-			}
+		if len(addrs) == 0 {
+			continue
+		}
+		a := addrs[rand.IntN(len(addrs))]
+		if _, err := m.ml.Join([]string{a}); err == nil {
+			m.log.Debug("reconnected to a failed member", "addr", a)
 		}
 	}
 }
