@@ -136,20 +136,3 @@ func (p *Proc) Stop(sig syscall.Signal) {
 
 // Output returns what the process printed so far (read after Stop).
 func (p *Proc) Output() string { return p.out.String() }
-
-// Eventually polls cond every 20 ms until it holds, or fails the test
-// after timeout with cond's last explanation.
-func Eventually(t *testing.T, timeout time.Duration, cond func() (bool, string)) {
-	t.Helper()
-	deadline := time.Now().Add(timeout)
-	for {
-		ok, why := cond()
-		if ok {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("not reached in %v: %s", timeout, why)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-}

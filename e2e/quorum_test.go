@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/paceline/paceline/api"
+	"github.com/paceline/paceline/clustertest"
 )
 
 // bin is the paceline binary built once for these tests.
@@ -91,7 +92,7 @@ func (c *netCluster) quorum(name string) (string, error) {
 // waitQuorum waits until every named node reports the quorum reason.
 func (c *netCluster) waitQuorum(t *testing.T, timeout time.Duration, want map[string]string) {
 	t.Helper()
-	Eventually(t, timeout, func() (bool, string) {
+	clustertest.WaitFor(t, timeout, func() (bool, string) {
 		for name, w := range want {
 			if got, err := c.quorum(name); err != nil || got != w {
 				return false, fmt.Sprintf("%s: %q (err %v), want %q", name, got, err, w)

@@ -8,6 +8,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/paceline/paceline/clustertest"
 )
 
 func (c *netCluster) quorate(name string) (bool, string) {
@@ -31,7 +33,7 @@ func (c *netCluster) cli(t *testing.T, args ...string) {
 // waitQuorate waits until each named node's Quorate is as wanted.
 func (c *netCluster) waitQuorate(t *testing.T, timeout time.Duration, want map[string]bool) {
 	t.Helper()
-	Eventually(t, timeout, func() (bool, string) {
+	clustertest.WaitFor(t, timeout, func() (bool, string) {
 		for name, w := range want {
 			if q, why := c.quorate(name); q != w {
 				return false, name + ": " + why
@@ -110,7 +112,7 @@ func TestNetnsTwoNodePingTiebreak(t *testing.T) {
 // waitReason waits until a node's quorum reason contains want.
 func (c *netCluster) waitReason(t *testing.T, timeout time.Duration, name, want string) {
 	t.Helper()
-	Eventually(t, timeout, func() (bool, string) {
+	clustertest.WaitFor(t, timeout, func() (bool, string) {
 		_, why := c.quorate(name)
 		return strings.Contains(why, want), fmt.Sprintf("%s: quorum reason %q, want it to say %q", name, why, want)
 	})
