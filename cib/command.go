@@ -321,7 +321,7 @@ func (c *Config) constraintKind(id string) string {
 // UpdateResource changes a resource in place: params, meta and utilization
 // by patch (primitives only for params and utilization), ops replaced by
 // name (every op of a named kind is replaced by the given ones), ops removed
-// by name, and the agent.
+// by name, ops added beside the others, and the agent.
 type UpdateResource struct {
 	ID          string   `json:"id"`
 	Agent       string   `json:"agent,omitempty"`
@@ -330,12 +330,14 @@ type UpdateResource struct {
 	Utilization Patch    `json:"utilization,omitzero"`
 	SetOps      []Op     `json:"set-ops,omitempty"`
 	RemoveOps   []string `json:"remove-ops,omitempty"`
+	AddOps      []Op     `json:"add-ops,omitempty"`
 }
 
 func (*UpdateResource) Type() CommandType { return TypeUpdateResource }
 
 func (u *UpdateResource) Apply(c *Config) ([]string, error) {
-	primitiveOnly := u.Agent != "" || !u.Params.IsZero() || !u.Utilization.IsZero() || len(u.SetOps) > 0 || len(u.RemoveOps) > 0
+	primitiveOnly := u.Agent != "" || !u.Params.IsZero() || !u.Utilization.IsZero() ||
+		len(u.SetOps) > 0 || len(u.RemoveOps) > 0 || len(u.AddOps) > 0
 	switch c.ResourceKindOf(u.ID) {
 	case KindPrimitive:
 		p := c.Primitive(u.ID)
@@ -362,6 +364,12 @@ func (u *UpdateResource) Apply(c *Config) ([]string, error) {
 				replaced[op.Name] = true
 			}
 			p.Ops = append(p.Ops, op)
+		}
+		for _, op := range u.AddOps {
+			if slices.Contains(p.Ops, op) {
+				return nil, fmt.Errorf("resource %q: this %s op exists already", u.ID, op.Name)
+			}
+			p.Ops = append(p.Ops, op) // interval clashes are Validate's to name
 		}
 		if len(p.Ops) == 0 {
 			p.Ops = nil

@@ -685,3 +685,27 @@ func TestApplyStoresCanonicalRoles(t *testing.T) {
 		t.Fatalf("stored role %q, want %q", got, RolePromoted)
 	}
 }
+
+func TestUpdateResourceAddOps(t *testing.T) {
+	c := &Config{Primitives: []Primitive{{ID: "web", Agent: "ocf:heartbeat:nginx",
+		Ops: []Op{{Name: "monitor", Interval: Duration(10e9)}}}}}
+	next, _, err := c.Apply(Envelope{Cmd: &UpdateResource{ID: "web", AddOps: []Op{{Name: "start", Timeout: Duration(30e9)}}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ops := next.Primitive("web").Ops; len(ops) != 2 || ops[0].Name != "monitor" || ops[1].Name != "start" {
+		t.Fatalf("ops after add: %+v", ops)
+	}
+	for name, op := range map[string]Op{
+		"exists already": {Name: "monitor", Interval: Duration(10e9)},
+		"ops[1]":         {Name: "monitor", Interval: Duration(10e9), Timeout: Duration(5e9)}, // same interval: Validate names it
+	} {
+		_, _, err := c.Apply(Envelope{Cmd: &UpdateResource{ID: "web", AddOps: []Op{op}}})
+		if err == nil || !strings.Contains(err.Error(), name) {
+			t.Errorf("adding %+v: got %v, want an error naming %q", op, err, name)
+		}
+	}
+	if len(c.Primitive("web").Ops) != 1 {
+		t.Fatal("a refused add changed the original")
+	}
+}

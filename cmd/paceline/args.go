@@ -492,7 +492,7 @@ func parseMeta(words []string) (*cib.UpdateResource, error) {
 
 // parseOpAdd reads "ID NAME k=v ..." (resource op add): the op is added to
 // existing ones of its name, which the caller passes in.
-func parseOpAdd(words []string, existing func(id, name string) []cib.Op) (*cib.UpdateResource, error) {
+func parseOpAdd(words []string) (*cib.UpdateResource, error) {
 	if len(words) < 2 {
 		return nil, fmt.Errorf("resource op add: want ID NAME [key=value ...], got %d argument(s)", len(words))
 	}
@@ -504,14 +504,9 @@ func parseOpAdd(words []string, existing func(id, name string) []cib.Op) (*cib.U
 	if err != nil {
 		return nil, fmt.Errorf("resource %q: %w", id, err)
 	}
-	var ops []cib.Op
-	if existing != nil {
-		ops = existing(id, op.Name)
-	}
-	if slices.Contains(ops, op) {
-		return nil, fmt.Errorf("resource %q: this %s op exists already", id, op.Name)
-	}
-	return &cib.UpdateResource{ID: id, SetOps: append(slices.Clone(ops), op)}, nil
+	// The agent appends it to the resource's current ops in one change:
+	// no read-modify-write here that a concurrent writer could undo.
+	return &cib.UpdateResource{ID: id, AddOps: []cib.Op{op}}, nil
 }
 
 // parseOpRemove reads "ID NAME" (resource op remove).

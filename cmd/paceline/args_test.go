@@ -194,15 +194,11 @@ func TestParseSmallResourceCommands(t *testing.T) {
 			func(w []string) (any, error) { return parseClone(w, "", true) }},
 		{argCase{name: "clone nothing", args: "", err: "give the resource to clone"},
 			func(w []string) (any, error) { return parseClone(w, "", false) }},
-		{argCase{name: "op add keeps existing", args: "web monitor interval=20s role=Promoted",
-			want: &cib.UpdateResource{ID: "web", SetOps: []cib.Op{{Name: "monitor", Interval: dur("10s")}, {Name: "monitor", Interval: dur("20s"), Role: "Promoted"}}}},
-			func(w []string) (any, error) {
-				return parseOpAdd(w, func(id, name string) []cib.Op { return []cib.Op{{Name: "monitor", Interval: dur("10s")}} })
-			}},
-		{argCase{name: "op add duplicate", args: "web monitor interval=10s", err: "exists already"},
-			func(w []string) (any, error) {
-				return parseOpAdd(w, func(id, name string) []cib.Op { return []cib.Op{{Name: "monitor", Interval: dur("10s")}} })
-			}},
+		{argCase{name: "op add", args: "web monitor interval=20s role=Promoted",
+			want: &cib.UpdateResource{ID: "web", AddOps: []cib.Op{{Name: "monitor", Interval: dur("20s"), Role: "Promoted"}}}},
+			func(w []string) (any, error) { return parseOpAdd(w) }},
+		{argCase{name: "op add without name", args: "web", err: "want ID NAME"},
+			func(w []string) (any, error) { return parseOpAdd(w) }},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

@@ -300,6 +300,7 @@ func TestCLIResources(t *testing.T) {
 	if ops := a.config(t).Primitive("web-ip").Ops; len(ops) != 3 {
 		t.Fatalf("after op add: %+v", ops)
 	}
+	a.fails(t, 1, "exists already", "resource", "op", "add", "web-ip", "start", "timeout=30s")
 	a.ok(t, "resource", "op", "remove", "web-ip", "start")
 	a.ok(t, "resource", "op-remove", "web-ip", "monitor")
 	if ops := a.config(t).Primitive("web-ip").Ops; len(ops) != 0 {

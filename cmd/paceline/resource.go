@@ -80,35 +80,10 @@ func newResourceMetaCmd(g *globals) *cobra.Command {
 }
 
 func newResourceOpCmd(g *globals) *cobra.Command {
-	var dryAdd bool
-	add := leaf(g, "add ID NAME [key=value ...]", "Add an operation, keeping the others of its name",
-		func(cmd *cobra.Command, args []string) error {
-			if _, err := parseOpAdd(args, nil); err != nil {
-				return usageError{err}
-			}
-			cfg, err := readConfig(cmd, g)
-			if err != nil {
-				return err
-			}
-			u, err := parseOpAdd(args, func(id, name string) []cib.Op {
-				var out []cib.Op
-				if p := cfg.Primitive(id); p != nil {
-					for _, o := range p.Ops {
-						if o.Name == name {
-							out = append(out, o)
-						}
-					}
-				}
-				return out
-			})
-			if err != nil {
-				return usageError{err}
-			}
-			return applyAndPrint(cmd, g, u, dryAdd)
-		})
+	add := changeCmd(g, "add ID NAME [key=value ...]", "Add an operation, keeping the others of its name", parseOpAdd)
 	remove := changeCmd(g, "remove ID NAME", "Remove every operation of this name from a resource", parseOpRemove)
 	remove.Aliases = []string{"delete"}
-	return parent(g, "op", "Add or remove resource operations", nil, dryRunFlag(add, &dryAdd), remove)
+	return parent(g, "op", "Add or remove resource operations", nil, add, remove)
 }
 
 func newResourceOpRemoveCmd(g *globals) *cobra.Command {
