@@ -1,0 +1,577 @@
+package scheduler
+
+import (
+	"cmp"
+	"container/heap"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/paceline/paceline/cib"
+)
+
+// step is what happens to one instance of a primitive on one node: it may
+// stop, start, restart, or change role.
+type step struct {
+	p       *prim
+	node    int
+	inst    int    // instance number on the node (clones)
+	from    string // role now ("" not running)
+	to      string // role after the plan ("" stopped)
+	restart bool   // stop and start again in place
+	implied bool   // its stop is done by fencing the node
+	fixed   bool   // left alone
+	demote  bool   // demote first even if it stays promoted (on-fail=demote)
+	reason  string
+}
+
+func (s *step) stops() bool {
+	return !s.fixed && s.from != "" && (s.to == "" || s.restart)
+}
+
+func (s *step) starts() bool {
+	return !s.fixed && s.to != "" && (s.from == "" || s.restart)
+}
+
+// desired lists where p should be, in which role, after the plan.
+func (w *world) desired(p *prim) []inst {
+	u := p.unit
+	switch u.kind {
+	case unitClone:
+		out := make([]inst, 0, len(u.inst))
+		for _, in := range u.inst {
+			if len(u.prims) > 1 && in.fixed == "" {
+				in.role = cib.RoleStarted
+			}
+			out = append(out, in)
+		}
+		return out
+	default:
+		if u.node >= 0 && p.pos < u.placed {
+			return []inst{{node: u.node, role: cib.RoleStarted}}
+		}
+	}
+	return nil
+}
+
+// steps matches where p runs now with where it should be.
+func (w *world) steps(p *prim) []*step {
+	u := p.unit
+	var out []*step
+	cur := slices.Clone(p.running)
+	if u.kind != unitClone && u.fixed {
+		for _, r := range cur {
+			out = append(out, &step{p: p, node: r.node, from: r.role, to: r.role, fixed: true, reason: u.fixedBy})
+		}
+		return out
+	}
+	next := w.desired(p)
+	restartAll := false
+	if u.kind != unitClone {
+		active := 0
+		for _, r := range cur {
+			if !r.implied {
+				active++
+			}
+		}
+		if active > 1 {
+			var on []string
+			for _, r := range cur {
+				on = append(on, w.nodes[r.node].name)
+			}
+			w.warn("%s is active on %d nodes (%s): multiple-active=%s", p.id, active, strings.Join(on, ", "), p.multiple)
+			switch p.multiple {
+			case "block":
+				for _, r := range cur {
+					out = append(out, &step{p: p, node: r.node, from: r.role, to: r.role, fixed: true, reason: "multiple-active=block"})
+				}
+				return out
+			case "stop_only":
+				next = nil
+			case "stop_unexpected":
+			default:
+				restartAll = true
+			}
+		}
+	}
+	// Pinned clone instances stay as they are.
+	var free []runState
+	for _, r := range cur {
+		if r.blocked != "" {
+			s := &step{p: p, node: r.node, from: r.role, to: r.role, fixed: true, reason: r.blocked}
+			if r.keepAs != "" && r.keepAs != r.role {
+				s.to, s.fixed = r.keepAs, false
+			}
+			out = append(out, s)
+			continue
+		}
+		free = append(free, r)
+	}
+	var want []inst
+	for _, in := range next {
+		if in.fixed == "" {
+			want = append(want, in)
+		}
+	}
+	// Keep healthy instances first when pairing on a node.
+	slices.SortStableFunc(free, func(a, b runState) int {
+		if c := cmp.Compare(a.node, b.node); c != 0 {
+			return c
+		}
+		return cmp.Compare(boolInt(a.failed), boolInt(b.failed))
+	})
+	slices.SortStableFunc(want, func(a, b inst) int {
+		if c := cmp.Compare(a.node, b.node); c != 0 {
+			return c
+		}
+		return cmp.Compare(roleRank[b.role], roleRank[a.role])
+	})
+	instOn := map[int]int{}
+	for _, s := range out {
+		instOn[s.node]++
+	}
+	used := make([]bool, len(want))
+	for _, r := range free {
+		s := &step{p: p, node: r.node, from: r.role, implied: r.implied}
+		for j, d := range want {
+			if !used[j] && d.node == r.node && !r.implied {
+				used[j] = true
+				s.to = d.role
+				s.restart = r.failed || restartAll
+				s.demote = r.demote
+				break
+			}
+		}
+		if r.failed {
+			s.reason = "recover: " + r.failedOp + " failed"
+			if r.failedOp == "" {
+				s.reason = "recover: monitor failed"
+			}
+		}
+		s.inst = instOn[r.node]
+		instOn[r.node]++
+		out = append(out, s)
+	}
+	for j, d := range want {
+		if used[j] {
+			continue
+		}
+		out = append(out, &step{p: p, node: d.node, to: d.role, inst: instOn[d.node]})
+		instOn[d.node]++
+	}
+	return out
+}
+
+func boolInt(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+// propagateRestarts restarts what depends on something that stops: later
+// members of a group, and the `then` side of mandatory orders.
+func (w *world) propagateRestarts(steps map[*prim][]*step) {
+	stopsOn := func(p *prim, node int) bool {
+		for _, s := range steps[p] {
+			if s.stops() && (node < 0 || s.node == node) {
+				return true
+			}
+		}
+		return false
+	}
+	restart := func(p *prim, node int, why string) bool {
+		changed := false
+		for _, s := range steps[p] {
+			if !s.fixed && !s.restart && s.from != "" && s.to != "" && (node < 0 || s.node == node) {
+				s.restart, s.reason = true, why
+				changed = true
+			}
+		}
+		return changed
+	}
+	orders := w.orders()
+	for changed, rounds := true, 0; changed && rounds < len(w.prims)+len(orders)+2; rounds++ {
+		changed = false
+		for _, u := range w.units {
+			for i := 1; i < len(u.prims); i++ {
+				prev, p := u.prims[i-1], u.prims[i]
+				for _, s := range steps[prev] {
+					if s.stops() && restart(p, s.node, "restart: "+prev.id+" before it in "+u.gid+" stops") {
+						changed = true
+					}
+				}
+			}
+		}
+		for _, oc := range orders {
+			o := oc.c
+			if o.Kind != cib.OrderMandatory || o.FirstAction != OpStart || o.ThenAction != OpStart {
+				continue
+			}
+			interleave := oc.first.kind == unitClone && oc.then.kind == unitClone && oc.then.interleave
+			for _, fp := range w.primsOf(o.First) {
+				for _, fs := range steps[fp] {
+					if !fs.stops() {
+						continue
+					}
+					node := -1
+					if interleave {
+						node = fs.node
+					}
+					for _, tp := range w.primsOf(o.Then) {
+						if restart(tp, node, "restart: order "+o.ID+" after "+o.First+", which stops") {
+							changed = true
+						}
+					}
+				}
+			}
+			_ = stopsOn
+		}
+	}
+}
+
+// primsOf lists the primitives an id stands for: itself, a group's
+// members, a clone's child members.
+func (w *world) primsOf(id string) []*prim {
+	if p := w.primIdx[id]; p != nil {
+		return []*prim{p}
+	}
+	if u := w.unitOf[id]; u != nil {
+		return u.prims
+	}
+	return nil
+}
+
+// graph collects actions and their prerequisites.
+type graph struct {
+	w     *world
+	acts  []Action
+	edges map[[2]int]bool
+}
+
+func (g *graph) add(a Action) int {
+	a.ID = len(g.acts)
+	g.acts = append(g.acts, a)
+	return a.ID
+}
+
+// edge makes `to` wait for `from`.
+func (g *graph) edge(from, to int) {
+	if from < 0 || to < 0 || from == to {
+		return
+	}
+	k := [2]int{from, to}
+	if g.edges[k] {
+		return
+	}
+	g.edges[k] = true
+	g.acts[to].After = append(g.acts[to].After, from)
+}
+
+// edgesAll makes every action of `to` wait for every action of `from`,
+// through one pseudo action when that saves edges.
+func (g *graph) edgesAll(from, to []int, label string) {
+	if len(from) == 0 || len(to) == 0 {
+		return
+	}
+	if len(from) > 1 && len(to) > 1 && len(from)*len(to) > len(from)+len(to) {
+		ps := g.add(Action{Op: OpPseudo, Label: label})
+		for _, f := range from {
+			g.edge(f, ps)
+		}
+		for _, t := range to {
+			g.edge(ps, t)
+		}
+		return
+	}
+	for _, f := range from {
+		for _, t := range to {
+			g.edge(f, t)
+		}
+	}
+}
+
+// opTimeout is the configured timeout of an op (0: none configured).
+func opTimeout(p *prim, name string, interval time.Duration, role string) time.Duration {
+	for _, o := range p.cfg.Ops {
+		if o.Name == name && o.Interval.D() == interval && (role == "" || o.Role == "" || o.Role == role) {
+			return o.Timeout.D()
+		}
+	}
+	for _, o := range p.cfg.Ops {
+		if o.Name == name {
+			return o.Timeout.D()
+		}
+	}
+	return 0
+}
+
+// monitorsFor lists the recurring monitor ops for an instance in a role.
+func monitorsFor(p *prim, role string) []cib.Op {
+	var out []cib.Op
+	for _, o := range p.cfg.Ops {
+		if o.Name != OpMonitor || o.Interval == 0 {
+			continue
+		}
+		switch {
+		case o.Role == role:
+		case o.Role == "" && role != cib.RolePromoted:
+		case o.Role == cib.RoleStarted && role == cib.RoleUnpromoted:
+		default:
+			continue
+		}
+		out = append(out, o)
+	}
+	return out
+}
+
+// actionsOf lists p's actions of an op, on a node (node < 0: any).
+func actionsOf(p *prim, op string, node int) []int {
+	var out []int
+	for _, a := range p.acts {
+		if a.op == op && (node < 0 || a.node == node) {
+			out = append(out, a.id)
+		}
+	}
+	return out
+}
+
+// buildActions turns the placement into the action graph.
+func (w *world) buildActions() error {
+	g := &graph{w: w, edges: map[[2]int]bool{}}
+	emit := func(p *prim, a Action, node int) int {
+		a.Rsc = p.id
+		a.Node = w.nodes[node].name
+		id := g.add(a)
+		op := a.Op
+		if a.IsProbe() {
+			op = "probe"
+		}
+		p.acts = append(p.acts, actRef{op: op, node: node, id: id})
+		return id
+	}
+	fence := make([]int, len(w.nodes))
+	for i, n := range w.nodes {
+		fence[i] = -1
+		if n.fence {
+			fence[i] = g.add(Action{Op: OpFence, Node: n.name, Reason: n.why})
+		}
+	}
+	for _, c := range w.clears {
+		g.add(Action{Op: OpClearFailcount, Rsc: c.p.id, Node: w.nodes[c.node].name,
+			Reason: "failure-timeout " + cib.Duration(c.p.failTO).String() + " expired"})
+	}
+	for _, p := range w.prims {
+		for ni, n := range w.nodes {
+			if !p.known[ni] && n.state == NodeOnline && !n.fence && !n.maint {
+				emit(p, Action{Op: OpMonitor, Timeout: opTimeout(p, OpMonitor, 0, ""), Reason: "state unknown"}, ni)
+			}
+		}
+	}
+	steps := make(map[*prim][]*step, len(w.prims))
+	for _, p := range w.prims {
+		steps[p] = w.steps(p)
+	}
+	w.propagateRestarts(steps)
+	for _, p := range w.prims {
+		for _, s := range steps[p] {
+			if s.fixed {
+				continue
+			}
+			last := -1
+			if s.stops() {
+				if s.implied {
+					last = emit(p, Action{Op: OpStop, Implied: true, Instance: s.inst, Reason: "node is fenced"}, s.node)
+					g.edge(fence[s.node], last)
+				} else {
+					if s.from == cib.RolePromoted {
+						last = emit(p, Action{Op: OpDemote, Instance: s.inst, Timeout: opTimeout(p, OpDemote, 0, ""), Reason: s.reason}, s.node)
+					}
+					st := emit(p, Action{Op: OpStop, Instance: s.inst, Timeout: opTimeout(p, OpStop, 0, ""), Reason: s.reason}, s.node)
+					g.edge(last, st)
+					last = st
+				}
+			} else if s.from == cib.RolePromoted && (s.to == cib.RoleUnpromoted || s.demote) {
+				last = emit(p, Action{Op: OpDemote, Instance: s.inst, Timeout: opTimeout(p, OpDemote, 0, "")}, s.node)
+			}
+			changed := last >= 0
+			if s.starts() {
+				st := emit(p, Action{Op: OpStart, Instance: s.inst, Timeout: opTimeout(p, OpStart, 0, ""), Reason: s.reason}, s.node)
+				g.edge(last, st)
+				last = st
+				if s.to == cib.RolePromoted {
+					pr := emit(p, Action{Op: OpPromote, Instance: s.inst, Timeout: opTimeout(p, OpPromote, 0, "")}, s.node)
+					g.edge(last, pr)
+					last = pr
+				}
+				changed = true
+			} else if s.to == cib.RolePromoted && !s.stops() && (s.from == cib.RoleUnpromoted || s.demote) {
+				pr := emit(p, Action{Op: OpPromote, Instance: s.inst, Timeout: opTimeout(p, OpPromote, 0, "")}, s.node)
+				g.edge(last, pr)
+				last = pr
+				changed = true
+			}
+			if changed && s.to != "" && last >= 0 && (s.starts() || !s.stops()) {
+				for _, o := range monitorsFor(p, s.to) {
+					m := emit(p, Action{Op: OpMonitor, Interval: o.Interval.D(), Role: o.Role, Instance: s.inst, Timeout: o.Timeout.D()}, s.node)
+					g.edge(last, m)
+				}
+			}
+		}
+	}
+	w.orderEdges(g)
+	return w.finish(g)
+}
+
+// orderEdges adds the implied and configured orders between actions.
+func (w *world) orderEdges(g *graph) {
+	for _, p := range w.prims {
+		starts := actionsOf(p, OpStart, -1)
+		g.edgesAll(actionsOf(p, "probe", -1), starts, p.id+" probed")
+		if p.unit.kind != unitClone {
+			g.edgesAll(actionsOf(p, OpStop, -1), starts, p.id+" stopped")
+		} else {
+			// As Pacemaker's clones: every stop of the clone before any start,
+			// every demote and stop before any promote, promotes after all
+			// starts. A promoted instance on a fenced node counts through its
+			// implied stop, so nothing is promoted before the fence.
+			stops, promotes := actionsOf(p, OpStop, -1), actionsOf(p, OpPromote, -1)
+			g.edgesAll(stops, starts, p.unit.id+" stopped")
+			g.edgesAll(append(actionsOf(p, OpDemote, -1), stops...), promotes, p.unit.id+" demoted")
+			g.edgesAll(starts, promotes, p.unit.id+" running")
+			if p.unit.ordered {
+				// ordered=true: one instance after another, stops in reverse.
+				for i := 1; i < len(starts); i++ {
+					g.edge(starts[i-1], starts[i])
+				}
+				for i := 1; i < len(stops); i++ {
+					g.edge(stops[i], stops[i-1])
+				}
+			}
+		}
+	}
+	// Groups: members start in order and stop in reverse, per node.
+	for _, u := range w.units {
+		for i := 1; i < len(u.prims); i++ {
+			prev, p := u.prims[i-1], u.prims[i]
+			for _, a := range p.acts {
+				switch a.op {
+				case OpStart:
+					for _, b := range actionsOf(prev, OpStart, a.node) {
+						g.edge(b, a.id)
+					}
+				case OpStop:
+					for _, b := range actionsOf(prev, OpStop, a.node) {
+						g.edge(a.id, b)
+					}
+				}
+			}
+		}
+	}
+	inverse := map[string]string{OpStart: OpStop, OpStop: OpStart, OpPromote: OpDemote, OpDemote: OpPromote}
+	for _, oc := range w.orders() {
+		o := oc.c
+		interleave := oc.first.kind == unitClone && oc.then.kind == unitClone && oc.then.interleave
+		link := func(fop, top string, fromPrims, toPrims []*prim, label string) {
+			var from, to []int
+			for _, p := range fromPrims {
+				from = append(from, actionsOf(p, fop, -1)...)
+			}
+			for _, p := range toPrims {
+				to = append(to, actionsOf(p, top, -1)...)
+			}
+			if !interleave {
+				g.edgesAll(from, to, label)
+				return
+			}
+			for _, f := range from {
+				for _, t := range to {
+					if g.acts[f].Node == g.acts[t].Node {
+						g.edge(f, t)
+					}
+				}
+			}
+		}
+		fp, tp := w.primsOf(o.First), w.primsOf(o.Then)
+		if o.First == o.Then {
+			continue
+		}
+		link(o.FirstAction, o.ThenAction, fp, tp, "order "+o.ID)
+		if o.Symmetrical && o.Kind != cib.OrderSerialize {
+			if ti, fi := inverse[o.ThenAction], inverse[o.FirstAction]; ti != "" && fi != "" {
+				link(ti, fi, tp, fp, "order "+o.ID+" (reverse)")
+			}
+		}
+	}
+}
+
+// finish orders the actions so each comes after its prerequisites (ties
+// by creation order), drops pseudo actions that order nothing, and fills
+// the plan.
+func (w *world) finish(g *graph) error {
+	n := len(g.acts)
+	succ := make([][]int, n)
+	indeg := make([]int, n)
+	for i := range g.acts {
+		for _, f := range g.acts[i].After {
+			succ[f] = append(succ[f], i)
+			indeg[i]++
+		}
+	}
+	h := &intHeap{}
+	for i := range n {
+		if indeg[i] == 0 {
+			heap.Push(h, i)
+		}
+	}
+	pos := make([]int, n)
+	order := make([]int, 0, n)
+	for h.Len() > 0 {
+		i := heap.Pop(h).(int)
+		pos[i] = len(order)
+		order = append(order, i)
+		for _, s := range succ[i] {
+			indeg[s]--
+			if indeg[s] == 0 {
+				heap.Push(h, s)
+			}
+		}
+	}
+	if len(order) != n {
+		var stuck []string
+		for i := range n {
+			if indeg[i] > 0 && len(stuck) < 5 {
+				stuck = append(stuck, g.acts[i].String())
+			}
+		}
+		return fmt.Errorf("the action graph has a cycle through: %s", strings.Join(stuck, "; "))
+	}
+	acts := make([]Action, n)
+	for newID, old := range order {
+		a := g.acts[old]
+		a.ID = newID
+		after := make([]int, len(a.After))
+		for j, f := range a.After {
+			after[j] = pos[f]
+		}
+		slices.Sort(after)
+		a.After = after
+		acts[newID] = a
+	}
+	w.plan.Actions = acts
+	return nil
+}
+
+type intHeap []int
+
+func (h intHeap) Len() int           { return len(h) }
+func (h intHeap) Less(i, j int) bool { return h[i] < h[j] }
+func (h intHeap) Swap(i, j int)      { h[i], h[j] = h[j], h[i] }
+func (h *intHeap) Push(x any)        { *h = append(*h, x.(int)) }
+func (h *intHeap) Pop() any {
+	old := *h
+	x := old[len(old)-1]
+	*h = old[:len(old)-1]
+	return x
+}

@@ -1,0 +1,734 @@
+package scheduler
+
+import (
+	"cmp"
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/paceline/paceline/cib"
+)
+
+// foldDepth bounds how far along a chain of colocations the dependents'
+// preferences are folded into a primary's scores.
+const foldDepth = 8
+
+// total is a unit's score on a node from its own and its first k members'
+// base scores (k < 0: all members).
+func (u *unit) total(ni, k int) cib.Score {
+	s := u.scores[ni]
+	if k < 0 || k > len(u.prims) {
+		k = len(u.prims)
+	}
+	for _, p := range u.prims[:k] {
+		s = s.Add(p.base[ni])
+	}
+	return s
+}
+
+// currentNode is where a primitive or group runs now (-1: nowhere).
+func (u *unit) currentNode() int {
+	if u.kind == unitClone {
+		return -1
+	}
+	for _, p := range u.prims {
+		for _, r := range p.running {
+			if !r.failed && !r.implied {
+				return r.node
+			}
+		}
+	}
+	return -1
+}
+
+// allocate places every unit, in Pacemaker's order.
+func (w *world) allocate() {
+	order := slices.Clone(w.units)
+	cur := make([]int, len(w.units))
+	totals := make([][]cib.Score, len(w.units))
+	for i, u := range w.units {
+		cur[i] = u.currentNode()
+		totals[i] = make([]cib.Score, len(w.nodes))
+		for ni := range w.nodes {
+			totals[i][ni] = u.total(ni, -1)
+		}
+	}
+	curScore := func(u *unit) cib.Score {
+		if n := cur[u.order]; n >= 0 {
+			return totals[u.order][n]
+		}
+		return -cib.Infinity
+	}
+	slices.SortStableFunc(order, func(a, b *unit) int {
+		if c := cmp.Compare(b.priority, a.priority); c != 0 {
+			return c
+		}
+		if c := cmp.Compare(curScore(b), curScore(a)); c != 0 {
+			return c
+		}
+		ta, tb := totals[a.order], totals[b.order]
+		for ni := range w.nodes {
+			if c := cmp.Compare(tb[ni], ta[ni]); c != 0 {
+				return c
+			}
+		}
+		return cmp.Compare(a.order, b.order)
+	})
+	for _, u := range order {
+		w.assign(u)
+	}
+	w.applyOrderRunnability()
+}
+
+// primarySet marks the nodes where a placed primary runs in a role ("" any).
+func (w *world) primarySet(u *unit, role string) []bool {
+	set := make([]bool, len(w.nodes))
+	switch u.kind {
+	case unitClone:
+		for _, in := range u.inst {
+			if in.node >= 0 && (role == "" || role == cib.RoleStarted || in.role == role) {
+				set[in.node] = true
+			}
+		}
+	default:
+		if u.node >= 0 && u.placed > 0 && (role == "" || role == cib.RoleStarted) {
+			set[u.node] = true
+		}
+	}
+	return set
+}
+
+func anyTrue(b []bool) bool { return slices.Contains(b, true) }
+
+func nodeList(w *world, set []bool) string {
+	var names []string
+	for i, ok := range set {
+		if ok {
+			names = append(names, w.nodes[i].name)
+		}
+	}
+	return strings.Join(names, ",")
+}
+
+// assign places one unit, after the primaries it is colocated with.
+func (w *world) assign(u *unit) {
+	if u.state != 0 {
+		return
+	}
+	u.state = 1
+	for _, c := range u.asDep {
+		w.assign(c.prim)
+	}
+	for _, c := range u.asDep {
+		if c.depRole == cib.RolePromoted || c.depRole == cib.RoleUnpromoted {
+			continue // counts towards promotion only
+		}
+		set := w.primarySet(c.prim, c.primRole)
+		src := "colocation " + c.c.ID + " with " + c.prim.id
+		if c.primRole != "" && c.primRole != cib.RoleStarted {
+			src += " (" + c.primRole + ")"
+		}
+		switch {
+		case c.score >= cib.Infinity:
+			where := "which is not running"
+			if anyTrue(set) {
+				where = "on " + nodeList(w, set)
+			}
+			for ni := range w.nodes {
+				if !set[ni] {
+					u.add(ni, -cib.Infinity, src+", "+where)
+				}
+			}
+		case c.score <= -cib.Infinity:
+			for ni := range w.nodes {
+				if set[ni] {
+					u.add(ni, -cib.Infinity, src+" (runs here)")
+				}
+			}
+		default:
+			for ni := range w.nodes {
+				if set[ni] {
+					u.add(ni, c.score, src+" (runs here)")
+				}
+			}
+		}
+	}
+	w.fold(u)
+	switch u.kind {
+	case unitClone:
+		w.assignClone(u)
+	default:
+		w.assignSingle(u)
+	}
+	u.state = 2
+}
+
+// fold adds the preferences of u's not yet placed dependents, scaled by
+// score/INFINITY, unless that would leave u nowhere to run.
+func (w *world) fold(u *unit) {
+	if len(u.asPrim) == 0 {
+		return
+	}
+	nn := len(w.nodes)
+	add := make([]cib.Score, nn)
+	var srcs [][]Contribution
+	if u.contrib != nil {
+		srcs = make([][]Contribution, nn)
+	}
+	seen := map[*unit]bool{u: true}
+	var walk func(x *unit, factor float64, depth int)
+	walk = func(x *unit, factor float64, depth int) {
+		if depth > foldDepth {
+			return
+		}
+		for _, c := range x.asPrim {
+			d := c.dep
+			if c.score <= 0 || d.state == 2 || seen[d] || (c.depRole != "" && c.depRole != cib.RoleStarted) ||
+				(c.primRole != "" && c.primRole != cib.RoleStarted) {
+				continue
+			}
+			f := factor * float64(c.score) / float64(cib.Infinity)
+			seen[d] = true
+			for ni := range nn {
+				s := scale(d.total(ni, -1), f)
+				if s == 0 {
+					continue
+				}
+				add[ni] = add[ni].Add(s)
+				if srcs != nil {
+					srcs[ni] = append(srcs[ni], Contribution{Source: fmt.Sprintf("preference of %s, colocated with it (%s)", d.id, c.c.ID), Score: s})
+				}
+			}
+			walk(d, f, depth+1)
+		}
+	}
+	walk(u, 1, 1)
+	before, after := false, false
+	for ni := range nn {
+		t := u.total(ni, -1)
+		if t >= 0 {
+			before = true
+		}
+		if t.Add(add[ni]) >= 0 {
+			after = true
+		}
+	}
+	if before && !after {
+		return
+	}
+	for ni := range nn {
+		if add[ni] == 0 {
+			continue
+		}
+		u.scores[ni] = u.scores[ni].Add(add[ni])
+		if srcs != nil {
+			u.contrib[ni] = append(u.contrib[ni], srcs[ni]...)
+		}
+	}
+}
+
+// scale multiplies a score by a factor, keeping ±INFINITY when the factor
+// is 1, truncating towards zero as Pacemaker does.
+func scale(s cib.Score, f float64) cib.Score {
+	if f >= 1 {
+		return s
+	}
+	return cib.Score(0).Add(cib.Score(int64(float64(s) * f)))
+}
+
+// util sums the utilization of prims.
+func util(prims []*prim) map[string]int64 {
+	var m map[string]int64
+	for _, p := range prims {
+		for k, v := range p.cfg.Utilization {
+			if m == nil {
+				m = map[string]int64{}
+			}
+			m[k] += v
+		}
+	}
+	return m
+}
+
+// fits reports whether n has room for need (placement strategies other
+// than default).
+func (w *world) fits(n *node, need map[string]int64) bool {
+	if w.strategy == "default" {
+		return true
+	}
+	for k, v := range need {
+		if n.cap[k]-n.used[k] < v {
+			return false
+		}
+	}
+	return true
+}
+
+// capacityCmp compares the free capacity of two nodes for balanced
+// placement: negative when a has more room on more attributes.
+func capacityCmp(a, b *node) int {
+	keys := map[string]bool{}
+	for k := range a.cap {
+		keys[k] = true
+	}
+	for k := range b.cap {
+		keys[k] = true
+	}
+	r := 0
+	for k := range keys {
+		fa, fb := a.cap[k]-a.used[k], b.cap[k]-b.used[k]
+		switch {
+		case fa > fb:
+			r--
+		case fa < fb:
+			r++
+		}
+	}
+	return r
+}
+
+// best picks a node from the candidates (score ≥ 0) by Pacemaker's
+// compare_nodes, then keeps the current node on an equal positive score.
+func (w *world) best(scores []cib.Score, ok func(ni int) bool, current int) int {
+	var cands []int
+	for ni, n := range w.nodes {
+		if n.canRun && scores[ni] >= 0 && ok(ni) {
+			cands = append(cands, ni)
+		}
+	}
+	if len(cands) == 0 {
+		return -1
+	}
+	slices.SortFunc(cands, func(a, b int) int {
+		if c := cmp.Compare(scores[b], scores[a]); c != 0 {
+			return c
+		}
+		na, nb := w.nodes[a], w.nodes[b]
+		if w.strategy != "minimal" {
+			if w.strategy == "balanced" {
+				if c := capacityCmp(na, nb); c != 0 {
+					return c
+				}
+			}
+			if c := cmp.Compare(na.count, nb.count); c != 0 {
+				return c
+			}
+			if a == current {
+				return -1
+			}
+			if b == current {
+				return 1
+			}
+		}
+		return cmp.Compare(na.name, nb.name)
+	})
+	chosen := cands[0]
+	if scores[chosen] > 0 && current >= 0 && current != chosen && scores[current] == scores[chosen] && slices.Contains(cands, current) {
+		chosen = current
+	}
+	return chosen
+}
+
+func (w *world) take(ni int, prims []*prim) {
+	n := w.nodes[ni]
+	n.count += len(prims)
+	for k, v := range util(prims) {
+		n.used[k] += v
+	}
+}
+
+// assignSingle places a primitive or a group.
+func (w *world) assignSingle(u *unit) {
+	if u.fixed {
+		u.placed = len(u.prims)
+		w.take(u.node, u.prims)
+		u.reason = u.fixedBy
+		u.result = "stays on " + w.nodes[u.node].name + ": " + u.fixedBy
+		return
+	}
+	kmax := 0
+	for _, p := range u.prims {
+		if p.target == cib.RoleStopped || p.stop {
+			break
+		}
+		kmax++
+	}
+	cur := u.currentNode()
+	for k := kmax; k >= 1; k-- {
+		totals := make([]cib.Score, len(w.nodes))
+		for ni := range w.nodes {
+			totals[ni] = u.total(ni, k)
+		}
+		need := util(u.prims[:k])
+		ni := w.best(totals, func(ni int) bool { return w.fits(w.nodes[ni], need) }, cur)
+		if ni < 0 {
+			continue
+		}
+		u.node, u.placed = ni, k
+		w.take(ni, u.prims[:k])
+		u.result = fmt.Sprintf("runs on %s (score %s)", w.nodes[ni].name, totals[ni])
+		if k < len(u.prims) {
+			u.result += fmt.Sprintf("; %s and the members after it are stopped", u.prims[k].id)
+		}
+		return
+	}
+	u.node, u.placed = -1, 0
+	u.reason = w.whyStopped(u, kmax)
+	u.result = "stopped: " + u.reason
+}
+
+// whyStopped explains a unit that could not be placed.
+func (w *world) whyStopped(u *unit, kmax int) string {
+	if kmax == 0 {
+		p := u.prims[0]
+		if p.stop {
+			return "on-fail=stop"
+		}
+		return "target-role Stopped"
+	}
+	var parts []string
+	need := util(u.prims[:1])
+	for ni, n := range w.nodes {
+		t := u.total(ni, 1)
+		switch {
+		case !n.canRun:
+			parts = append(parts, n.name+": "+n.why)
+		case t < 0:
+			parts = append(parts, fmt.Sprintf("%s: score %s", n.name, t))
+		case !w.fits(n, need):
+			parts = append(parts, n.name+": not enough capacity")
+		}
+	}
+	return "no node can run it (" + strings.Join(parts, "; ") + ")"
+}
+
+// assignClone places a clone's instances and chooses the promoted ones.
+func (w *world) assignClone(u *unit) {
+	rep := u.prims[0]
+	nn := len(w.nodes)
+	cnt := make([]int, nn)
+	u.inst = nil
+	// Instances pinned where they are (unmanaged, blocked, frozen).
+	for _, r := range rep.running {
+		if r.blocked != "" {
+			role := r.role
+			if r.keepAs != "" {
+				role = r.keepAs
+			}
+			u.inst = append(u.inst, inst{node: r.node, role: role, fixed: r.blocked})
+			cnt[r.node]++
+			w.take(r.node, u.prims)
+		}
+	}
+	totals := make([]cib.Score, nn)
+	for ni := range nn {
+		totals[ni] = u.total(ni, -1)
+	}
+	stopped := rep.target == cib.RoleStopped || rep.stop
+	for _, p := range u.prims[1:] {
+		stopped = stopped || p.target == cib.RoleStopped || p.stop
+	}
+	need := util(u.prims)
+	var avail []int
+	for ni, n := range w.nodes {
+		if n.canRun && totals[ni] >= 0 && !stopped {
+			avail = append(avail, ni)
+		}
+	}
+	slices.SortStableFunc(avail, func(a, b int) int { return cmp.Compare(totals[b], totals[a]) })
+	cur := make([]int, nn)
+	for _, r := range rep.running {
+		if r.blocked == "" && !r.implied {
+			cur[r.node]++
+		}
+	}
+	total := len(u.inst)
+	place := func(ni int) bool {
+		if total >= u.cloneMax || cnt[ni] >= u.cloneNodeMax || !w.fits(w.nodes[ni], need) {
+			return false
+		}
+		u.inst = append(u.inst, inst{node: ni, role: cib.RoleStarted})
+		cnt[ni]++
+		total++
+		w.take(ni, u.prims)
+		return true
+	}
+	if len(avail) > 0 {
+		per := min((u.cloneMax+len(avail)-1)/len(avail), u.cloneNodeMax)
+		for _, ni := range avail {
+			for cnt[ni] < min(cur[ni], per) && place(ni) {
+			}
+		}
+		for k := 1; k <= u.cloneNodeMax && total < u.cloneMax; k++ {
+			for _, ni := range avail {
+				if cnt[ni] < k {
+					place(ni)
+				}
+			}
+		}
+	}
+	if u.promotable {
+		for i := range u.inst {
+			if u.inst[i].fixed == "" {
+				u.inst[i].role = cib.RoleUnpromoted
+			}
+		}
+		w.promote(u)
+	}
+	slices.SortStableFunc(u.inst, func(a, b inst) int { return cmp.Compare(a.node, b.node) })
+	var on []string
+	for _, in := range u.inst {
+		on = append(on, w.nodes[in.node].name+" "+in.role)
+	}
+	switch {
+	case len(u.inst) > 0:
+		u.result = fmt.Sprintf("%d of %d instances: %s", len(u.inst), u.cloneMax, strings.Join(on, ", "))
+	case stopped:
+		u.reason = "target-role Stopped"
+		u.result = "stopped: target-role Stopped"
+	default:
+		u.reason = w.whyStopped(u, len(u.prims))
+		u.result = "stopped: " + u.reason
+	}
+}
+
+// promote chooses the promoted instances of a promotable clone.
+func (w *world) promote(u *unit) {
+	p := u.prims[0]
+	if len(u.prims) > 1 {
+		w.warn("%s: promotable clones of groups are not promoted by this scheduler", u.id)
+		return
+	}
+	pcount := make([]int, len(w.nodes))
+	left := u.promotedMax
+	for _, in := range u.inst {
+		if in.fixed != "" && in.role == cib.RolePromoted {
+			pcount[in.node]++
+			left--
+		}
+	}
+	if roleRank[p.target] < roleRank[cib.RoleStarted] || !w.quorate {
+		u.promoResult = "no promotion: " + map[bool]string{true: "target-role " + p.target, false: "no quorum"}[w.quorate]
+		return
+	}
+	type cand struct {
+		i     int
+		score cib.Score
+		cur   bool
+	}
+	var cands []cand
+	var lines []string
+	for i, in := range u.inst {
+		if in.fixed != "" {
+			continue
+		}
+		n := w.nodes[in.node]
+		var s cib.Score
+		defined := false
+		var why []string
+		if v, ok := n.attrs["master-"+p.id]; ok {
+			if ps, err := cib.ParseScore(v); err == nil {
+				s, defined = s.Add(ps), true
+				why = append(why, fmt.Sprintf("%s master-%s", ps, p.id))
+			}
+		}
+		for _, id := range []string{u.id, p.id} {
+			for _, l := range w.locsOf[id] {
+				if l.role != cib.RolePromoted {
+					continue
+				}
+				if ls, ok := w.locScore(l, n); ok {
+					s, defined = s.Add(ls), true
+					why = append(why, fmt.Sprintf("%s location %s", ls, l.c.ID))
+				}
+			}
+		}
+		for _, c := range u.asDep {
+			if c.depRole != cib.RolePromoted {
+				continue
+			}
+			set := w.primarySet(c.prim, c.primRole)
+			var cs cib.Score
+			switch {
+			case c.score >= cib.Infinity && !set[in.node]:
+				cs = -cib.Infinity
+			case c.score < cib.Infinity && set[in.node]:
+				cs = c.score
+			}
+			if cs != 0 {
+				s = s.Add(cs)
+				why = append(why, fmt.Sprintf("%s colocation %s", cs, c.c.ID))
+			}
+		}
+		// Dependents of the promoted role bring their preferences, scaled by
+		// score/INFINITY, as Pacemaker adds them to promotion priorities.
+		for _, c := range u.asPrim {
+			if c.primRole != cib.RolePromoted || c.score <= 0 || c.dep.state == 2 {
+				continue
+			}
+			ds := scale(c.dep.total(in.node, -1), float64(c.score)/float64(cib.Infinity))
+			if ds != 0 {
+				s = s.Add(ds)
+				why = append(why, fmt.Sprintf("%s preference of %s (%s)", ds, c.dep.id, c.c.ID))
+			}
+		}
+		isCur := false
+		for _, r := range p.running {
+			if r.node == in.node && r.role == cib.RolePromoted && !r.failed && !r.implied && !r.demote {
+				isCur = true
+				if p.stickiness != 0 {
+					s = s.Add(p.stickiness)
+					why = append(why, fmt.Sprintf("%s resource-stickiness (promoted here)", p.stickiness))
+				}
+			}
+		}
+		if !defined {
+			lines = append(lines, n.name+": no promotion score")
+			continue
+		}
+		lines = append(lines, fmt.Sprintf("%s: %s (%s)", n.name, s, strings.Join(why, ", ")))
+		if s >= 0 {
+			cands = append(cands, cand{i, s, isCur})
+		}
+	}
+	slices.SortStableFunc(cands, func(a, b cand) int {
+		if c := cmp.Compare(b.score, a.score); c != 0 {
+			return c
+		}
+		if a.cur != b.cur {
+			if a.cur {
+				return -1
+			}
+			return 1
+		}
+		return cmp.Compare(w.nodes[u.inst[a.i].node].name, w.nodes[u.inst[b.i].node].name)
+	})
+	for _, c := range cands {
+		ni := u.inst[c.i].node
+		if left <= 0 {
+			break
+		}
+		if pcount[ni] >= u.promotedNodeMax {
+			continue
+		}
+		u.inst[c.i].role = cib.RolePromoted
+		pcount[ni]++
+		left--
+	}
+	u.promoResult = "promotion scores: " + strings.Join(lines, "; ")
+}
+
+// applyOrderRunnability stops the `then` side of mandatory orders whose
+// `first` will not be running, until nothing changes.
+func (w *world) applyOrderRunnability() {
+	for changed, rounds := true, 0; changed && rounds <= len(w.cfg.Constraints.Order)+1; rounds++ {
+		changed = false
+		for _, oc := range w.orders() {
+			o := oc.c
+			if o.Kind != cib.OrderMandatory || (o.ThenAction != OpStart && o.ThenAction != OpPromote) {
+				continue
+			}
+			if o.FirstAction != OpStart && o.FirstAction != OpPromote {
+				continue
+			}
+			if w.willRun(o.First, o.FirstAction) || !w.willRun(o.Then, OpStart) {
+				continue
+			}
+			if w.stopRsc(o.Then, fmt.Sprintf("order %s: %s will not be %s", o.ID, o.First, map[string]string{OpStart: "running", OpPromote: "promoted"}[o.FirstAction])) {
+				changed = true
+			}
+		}
+	}
+}
+
+func (w *world) orders() []*orderC {
+	if w.orderList != nil {
+		return w.orderList
+	}
+	var out []*orderC
+	seen := map[*orderC]bool{}
+	for _, u := range w.units {
+		for _, oc := range u.orders {
+			if !seen[oc] {
+				seen[oc] = true
+				out = append(out, oc)
+			}
+		}
+	}
+	slices.SortFunc(out, func(a, b *orderC) int { return cmp.Compare(a.c.ID, b.c.ID) })
+	if out == nil {
+		out = []*orderC{}
+	}
+	w.orderList = out
+	return out
+}
+
+// willRun reports whether resource id (any kind) will be running (action
+// start) or promoted (action promote) after the plan.
+func (w *world) willRun(id, action string) bool {
+	u := w.unitOf[id]
+	switch u.kind {
+	case unitClone:
+		min := 1
+		if v, err := cib.ParseScore(w.meta(u.meta, "clone-min")); err == nil && v > 0 {
+			min = int(v)
+		}
+		n := 0
+		for _, in := range u.inst {
+			if action != OpPromote || in.role == cib.RolePromoted {
+				n++
+			}
+		}
+		if action == OpPromote {
+			return n > 0
+		}
+		return n >= min
+	default:
+		if action == OpPromote {
+			return false
+		}
+		if p := w.primIdx[id]; p != nil && u.kind == unitGroup {
+			return u.node >= 0 && p.pos < u.placed
+		}
+		return u.node >= 0 && u.placed > 0
+	}
+}
+
+// stopRsc takes resource id (and for a group member, the members after it)
+// out of the placement; it reports whether anything changed.
+func (w *world) stopRsc(id, reason string) bool {
+	u := w.unitOf[id]
+	switch u.kind {
+	case unitClone:
+		var keep []inst
+		for _, in := range u.inst {
+			if in.fixed != "" {
+				keep = append(keep, in)
+			}
+		}
+		if len(keep) == len(u.inst) {
+			return false
+		}
+		u.inst = keep
+		u.reason, u.result = reason, "stopped: "+reason
+		return true
+	default:
+		if u.fixed || u.node < 0 {
+			return false
+		}
+		k := 0
+		if p := w.primIdx[id]; p != nil && u.kind == unitGroup {
+			k = p.pos
+		}
+		if k >= u.placed {
+			return false
+		}
+		u.placed = k
+		if k == 0 {
+			u.node = -1
+		}
+		u.reason = reason
+		u.result += "; " + reason
+		return true
+	}
+}
