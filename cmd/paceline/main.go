@@ -61,6 +61,7 @@ func newRootCmd(stdout, stderr io.Writer) *cobra.Command {
 		newAgentCmd(g),
 		newClusterCmd(g),
 		newKeyCmd(g),
+		newSimulateCmd(g),
 	)
 	addConfigCommands(root, g)
 	return root

@@ -2,7 +2,6 @@ package scheduler
 
 import (
 	"cmp"
-	"container/heap"
 	"fmt"
 	"slices"
 	"strings"
@@ -243,11 +242,11 @@ func (w *world) primsOf(id string) []*prim {
 	return nil
 }
 
-// graph collects actions and their prerequisites.
+// graph collects actions and their prerequisites. Repeated edges are
+// removed by finish.
 type graph struct {
-	w     *world
-	acts  []Action
-	edges map[[2]int]bool
+	w    *world
+	acts []Action
 }
 
 func (g *graph) add(a Action) int {
@@ -261,11 +260,6 @@ func (g *graph) edge(from, to int) {
 	if from < 0 || to < 0 || from == to {
 		return
 	}
-	k := [2]int{from, to}
-	if g.edges[k] {
-		return
-	}
-	g.edges[k] = true
 	g.acts[to].After = append(g.acts[to].After, from)
 }
 
@@ -339,7 +333,15 @@ func actionsOf(p *prim, op string, node int) []int {
 
 // buildActions turns the placement into the action graph.
 func (w *world) buildActions() error {
-	g := &graph{w: w, edges: map[[2]int]bool{}}
+	probes := 0
+	for _, p := range w.prims {
+		for ni, n := range w.nodes {
+			if !p.known[ni] && n.state == NodeOnline && !n.fence && !n.maint {
+				probes++
+			}
+		}
+	}
+	g := &graph{w: w, acts: make([]Action, 0, probes+4*len(w.prims)+len(w.nodes)+len(w.clears))}
 	emit := func(p *prim, a Action, node int) int {
 		a.Rsc = p.id
 		a.Node = w.nodes[node].name
@@ -514,27 +516,34 @@ func (w *world) finish(g *graph) error {
 	succ := make([][]int, n)
 	indeg := make([]int, n)
 	for i := range g.acts {
-		for _, f := range g.acts[i].After {
+		a := &g.acts[i]
+		if len(a.After) > 1 {
+			slices.Sort(a.After)
+			a.After = slices.Compact(a.After)
+		}
+		for _, f := range a.After {
 			succ[f] = append(succ[f], i)
 			indeg[i]++
 		}
 	}
-	h := &intHeap{}
+	// Kahn's algorithm with a min-heap on creation order: the plan lists
+	// actions in the order they were made wherever prerequisites allow.
+	h := &minHeap{}
 	for i := range n {
 		if indeg[i] == 0 {
-			heap.Push(h, i)
+			h.push(i)
 		}
 	}
 	pos := make([]int, n)
 	order := make([]int, 0, n)
-	for h.Len() > 0 {
-		i := heap.Pop(h).(int)
+	for len(*h) > 0 {
+		i := h.pop()
 		pos[i] = len(order)
 		order = append(order, i)
 		for _, s := range succ[i] {
 			indeg[s]--
 			if indeg[s] == 0 {
-				heap.Push(h, s)
+				h.push(s)
 			}
 		}
 	}
@@ -547,31 +556,65 @@ func (w *world) finish(g *graph) error {
 		}
 		return fmt.Errorf("the action graph has a cycle through: %s", strings.Join(stuck, "; "))
 	}
-	acts := make([]Action, n)
-	for newID, old := range order {
-		a := g.acts[old]
-		a.ID = newID
-		after := make([]int, len(a.After))
+	acts := g.acts
+	for i := range acts {
+		a := &acts[i]
 		for j, f := range a.After {
-			after[j] = pos[f]
+			a.After[j] = pos[f]
 		}
-		slices.Sort(after)
-		a.After = after
-		acts[newID] = a
+		slices.Sort(a.After)
+	}
+	// Move every action to its position in place, one cycle at a time.
+	for i := range n {
+		for pos[i] != i {
+			j := pos[i]
+			acts[i], acts[j] = acts[j], acts[i]
+			pos[i], pos[j] = pos[j], pos[i]
+		}
+	}
+	for i := range acts {
+		acts[i].ID = i
 	}
 	w.plan.Actions = acts
 	return nil
 }
 
-type intHeap []int
+// minHeap is a binary min-heap of action indexes.
+type minHeap []int
 
-func (h intHeap) Len() int           { return len(h) }
-func (h intHeap) Less(i, j int) bool { return h[i] < h[j] }
-func (h intHeap) Swap(i, j int)      { h[i], h[j] = h[j], h[i] }
-func (h *intHeap) Push(x any)        { *h = append(*h, x.(int)) }
-func (h *intHeap) Pop() any {
-	old := *h
-	x := old[len(old)-1]
-	*h = old[:len(old)-1]
-	return x
+func (h *minHeap) push(x int) {
+	*h = append(*h, x)
+	a := *h
+	for i := len(a) - 1; i > 0; {
+		p := (i - 1) / 2
+		if a[p] <= a[i] {
+			break
+		}
+		a[p], a[i] = a[i], a[p]
+		i = p
+	}
+}
+
+func (h *minHeap) pop() int {
+	a := *h
+	top := a[0]
+	last := len(a) - 1
+	a[0] = a[last]
+	a = a[:last]
+	for i := 0; ; {
+		l, r, m := 2*i+1, 2*i+2, i
+		if l < len(a) && a[l] < a[m] {
+			m = l
+		}
+		if r < len(a) && a[r] < a[m] {
+			m = r
+		}
+		if m == i {
+			break
+		}
+		a[i], a[m] = a[m], a[i]
+		i = m
+	}
+	*h = a
+	return top
 }

@@ -290,40 +290,39 @@ func capacityCmp(a, b *node) int {
 // best picks a node from the candidates (score ≥ 0) by Pacemaker's
 // compare_nodes, then keeps the current node on an equal positive score.
 func (w *world) best(scores []cib.Score, ok func(ni int) bool, current int) int {
-	var cands []int
-	for ni, n := range w.nodes {
-		if n.canRun && scores[ni] >= 0 && ok(ni) {
-			cands = append(cands, ni)
-		}
-	}
-	if len(cands) == 0 {
-		return -1
-	}
-	slices.SortFunc(cands, func(a, b int) int {
-		if c := cmp.Compare(scores[b], scores[a]); c != 0 {
-			return c
+	better := func(a, b int) bool { // a sorts before b
+		if scores[a] != scores[b] {
+			return scores[a] > scores[b]
 		}
 		na, nb := w.nodes[a], w.nodes[b]
 		if w.strategy != "minimal" {
 			if w.strategy == "balanced" {
 				if c := capacityCmp(na, nb); c != 0 {
-					return c
+					return c < 0
 				}
 			}
-			if c := cmp.Compare(na.count, nb.count); c != 0 {
-				return c
+			if na.count != nb.count {
+				return na.count < nb.count
 			}
-			if a == current {
-				return -1
-			}
-			if b == current {
-				return 1
+			if a == current || b == current {
+				return a == current
 			}
 		}
-		return cmp.Compare(na.name, nb.name)
-	})
-	chosen := cands[0]
-	if scores[chosen] > 0 && current >= 0 && current != chosen && scores[current] == scores[chosen] && slices.Contains(cands, current) {
+		return na.name < nb.name
+	}
+	chosen, curOK := -1, false
+	for ni, n := range w.nodes {
+		if !n.canRun || scores[ni] < 0 || !ok(ni) {
+			continue
+		}
+		if ni == current {
+			curOK = true
+		}
+		if chosen < 0 || better(ni, chosen) {
+			chosen = ni
+		}
+	}
+	if chosen >= 0 && scores[chosen] > 0 && curOK && current != chosen && scores[current] == scores[chosen] {
 		chosen = current
 	}
 	return chosen

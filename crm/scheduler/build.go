@@ -76,10 +76,13 @@ type prim struct {
 	multiple   string
 
 	running []runState
-	known   []bool // per node: the LRM state is known
-	fails   []int  // effective fail count per node
-	banned  []string
-	stop    bool // on-fail=stop: keep stopped
+	// stoppedFails are failures of instances that are stopped now; their
+	// on-fail (stop, standby, block) still applies.
+	stoppedFails []runState
+	known        []bool // per node: the LRM state is known
+	fails        []int  // effective fail count per node
+	banned       []string
+	stop         bool // on-fail=stop: keep stopped
 
 	base    []cib.Score // location + stickiness + fail bans, per node
 	contrib [][]Contribution
@@ -509,10 +512,16 @@ func (w *world) readStatus(st *Status) error {
 			if rs.Failed && rs.FailedOp == "start" && w.startFatal && !expired {
 				p.banned[ni] = "its start failed here (start-failure-is-fatal)"
 			}
-			if role == cib.RoleStopped && !rs.Failed {
-				continue
+			r := runState{node: ni, role: role, failed: rs.Failed, failedOp: rs.FailedOp}
+			switch {
+			case role == cib.RoleStopped && rs.Failed:
+				// Failed and since stopped: its on-fail still holds.
+				p.stoppedFails = append(p.stoppedFails, r)
+			case role == cib.RoleStopped, n.state == NodeOffline:
+				// Not running; an offline node runs nothing.
+			default:
+				p.running = append(p.running, r)
 			}
-			p.running = append(p.running, runState{node: ni, role: role, failed: rs.Failed, failedOp: rs.FailedOp})
 		}
 	}
 	if !w.probes {

@@ -1,6 +1,7 @@
 package scheduler
 
 import (
+	"cmp"
 	"fmt"
 	"strconv"
 
@@ -39,6 +40,17 @@ func (w *world) prepare(st *Status) {
 	}
 	// on-fail: what a failure does.
 	for _, p := range w.prims {
+		for _, r := range p.stoppedFails {
+			op := cmp.Or(r.failedOp, OpMonitor)
+			n := w.nodes[r.node]
+			switch w.onFail(p, op, r.role) {
+			case "stop", "block":
+				p.stop = true
+			case "standby":
+				n.standby = true
+				n.why = "standby (on-fail=standby after " + p.id + " failed)"
+			}
+		}
 		for i := range p.running {
 			r := &p.running[i]
 			if !r.failed {

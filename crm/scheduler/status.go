@@ -65,10 +65,13 @@ type ResourceState struct {
 	// ID is the primitive's id (for a clone, the cloned primitive's id).
 	ID string `json:"id" yaml:"id"`
 	// Role is Stopped (probed, not running), Started, Unpromoted or
-	// Promoted. Empty means Started.
+	// Promoted. Empty means Started. Entries on an offline node count as
+	// stopped.
 	Role string `json:"role,omitempty" yaml:"role,omitempty"`
 	// Failed says the last operation failed (FailedOp, default monitor)
 	// and the resource needs recovery here, as the op's on-fail says.
+	// With role Stopped it failed and has since been stopped: nothing is
+	// stopped again, but on-fail=stop, block or standby still holds.
 	Failed   bool   `json:"failed,omitempty" yaml:"failed,omitempty"`
 	FailedOp string `json:"failed-op,omitempty" yaml:"failed-op,omitempty"`
 	// FailCount is how many times the resource failed on this node;
@@ -92,8 +95,10 @@ func DecodeStatusYAML(b []byte) (*Status, error) {
 }
 
 // Validate checks a status against the configuration it goes with and
-// reports every problem: unknown or repeated nodes, states, roles, and
-// resources that are not primitives of the configuration.
+// reports every problem: unnamed or repeated nodes, unknown states, roles
+// and ops, and resources that are not primitives of the configuration. A
+// node the configuration does not list is allowed (a member that has not
+// registered yet); the scheduler treats it like any other node.
 func (s *Status) Validate(c *cib.Config) error {
 	var problems []string
 	add := func(format string, args ...any) { problems = append(problems, fmt.Sprintf(format, args...)) }
