@@ -66,34 +66,8 @@ func (w *world) steps(p *prim) []*step {
 		return out
 	}
 	next := w.desired(p)
-	restartAll := false
-	if u.kind != unitClone {
-		active := 0
-		for _, r := range cur {
-			if !r.implied {
-				active++
-			}
-		}
-		if active > 1 {
-			var on []string
-			for _, r := range cur {
-				on = append(on, w.nodes[r.node].name)
-			}
-			w.warn("%s is active on %d nodes (%s): multiple-active=%s", p.id, active, strings.Join(on, ", "), p.multiple)
-			switch p.multiple {
-			case "block":
-				for _, r := range cur {
-					out = append(out, &step{p: p, node: r.node, from: r.role, to: r.role, fixed: true, reason: "multiple-active=block"})
-				}
-				return out
-			case "stop_only":
-				next = nil
-			case "stop_unexpected":
-			default:
-				restartAll = true
-			}
-		}
-	}
+	// multiple-active=stop_start: stop everywhere, start once.
+	restartAll := p.multi && (p.multiple == "stop_start" || p.multiple == "")
 	// Pinned clone instances stay as they are.
 	var free []runState
 	for _, r := range cur {
@@ -422,6 +396,24 @@ func (w *world) buildActions() error {
 			}
 		}
 	}
+	// As Pacemaker (requires=fencing, the default): every start and promote
+	// waits for the fencing of the transition, since a resource whose
+	// state on the fenced node is unknown may still run there.
+	var fences, gated []int
+	for _, id := range fence {
+		if id >= 0 {
+			fences = append(fences, id)
+		}
+	}
+	if len(fences) > 0 {
+		for _, p := range w.prims {
+			if p.requires == "fencing" || p.requires == "unfencing" {
+				gated = append(gated, actionsOf(p, OpStart, -1)...)
+				gated = append(gated, actionsOf(p, OpPromote, -1)...)
+			}
+		}
+		g.edgesAll(fences, gated, "fencing done")
+	}
 	w.orderEdges(g)
 	return w.finish(g)
 }
@@ -451,6 +443,29 @@ func (w *world) orderEdges(g *graph) {
 					g.edge(stops[i], stops[i-1])
 				}
 			}
+		}
+	}
+	// With a placement strategy, what leaves a node frees its capacity
+	// before anything that needs capacity starts there (Pacemaker's
+	// "load_stopped" ordering).
+	if w.strategy != "default" {
+		stops := make([][]int, len(w.nodes))
+		starts := make([][]int, len(w.nodes))
+		for _, p := range w.prims {
+			if len(p.cfg.Utilization) == 0 {
+				continue
+			}
+			for _, a := range p.acts {
+				switch a.op {
+				case OpStop:
+					stops[a.node] = append(stops[a.node], a.id)
+				case OpStart:
+					starts[a.node] = append(starts[a.node], a.id)
+				}
+			}
+		}
+		for ni, n := range w.nodes {
+			g.edgesAll(stops[ni], starts[ni], n.name+" load stopped")
 		}
 	}
 	// Groups: members start in order and stop in reverse, per node.

@@ -33,8 +33,8 @@ func (u *unit) currentNode() int {
 	}
 	for _, p := range u.prims {
 		for _, r := range p.running {
-			if !r.failed && !r.implied {
-				return r.node
+			if !r.implied {
+				return r.node // failed or not, as Pacemaker's current node
 			}
 		}
 	}
@@ -347,8 +347,8 @@ func (w *world) assignSingle(u *unit) {
 	}
 	kmax := 0
 	for _, p := range u.prims {
-		if p.target == cib.RoleStopped || p.stop {
-			break
+		if p.target == cib.RoleStopped || p.stop || !p.managed {
+			break // an unmanaged resource that is not running is not started
 		}
 		kmax++
 	}
@@ -380,8 +380,13 @@ func (w *world) assignSingle(u *unit) {
 func (w *world) whyStopped(u *unit, kmax int) string {
 	if kmax == 0 {
 		p := u.prims[0]
-		if p.stop {
+		switch {
+		case p.multi && p.multiple == "stop_only":
+			return "active on several nodes (multiple-active=stop_only)"
+		case p.stop:
 			return "on-fail=stop"
+		case !p.managed:
+			return "unmanaged, and not running"
 		}
 		return "target-role Stopped"
 	}
@@ -423,9 +428,9 @@ func (w *world) assignClone(u *unit) {
 	for ni := range nn {
 		totals[ni] = u.total(ni, -1)
 	}
-	stopped := rep.target == cib.RoleStopped || rep.stop
-	for _, p := range u.prims[1:] {
-		stopped = stopped || p.target == cib.RoleStopped || p.stop
+	stopped := false
+	for _, p := range u.prims {
+		stopped = stopped || p.target == cib.RoleStopped || p.stop || !p.managed
 	}
 	need := util(u.prims)
 	var avail []int
@@ -483,8 +488,8 @@ func (w *world) assignClone(u *unit) {
 	case len(u.inst) > 0:
 		u.result = fmt.Sprintf("%d of %d instances: %s", len(u.inst), u.cloneMax, strings.Join(on, ", "))
 	case stopped:
-		u.reason = "target-role Stopped"
-		u.result = "stopped: target-role Stopped"
+		u.reason = w.whyStopped(u, 0)
+		u.result = "stopped: " + u.reason
 	default:
 		u.reason = w.whyStopped(u, len(u.prims))
 		u.result = "stopped: " + u.reason

@@ -74,6 +74,7 @@ type prim struct {
 	managed    bool
 	priority   int64
 	multiple   string
+	requires   string
 
 	running []runState
 	// stoppedFails are failures of instances that are stopped now; their
@@ -83,6 +84,7 @@ type prim struct {
 	fails        []int  // effective fail count per node
 	banned       []string
 	stop         bool // on-fail=stop: keep stopped
+	multi        bool // active on several nodes
 
 	base    []cib.Score // location + stickiness + fail bans, per node
 	contrib [][]Contribution
@@ -215,12 +217,17 @@ func anyMeta(chain []map[string]string, name string, pred func(string) bool) boo
 var roleRank = map[string]int{cib.RoleStopped: 0, cib.RoleUnpromoted: 1, cib.RoleStarted: 2, cib.RolePromoted: 3}
 
 // targetRole is the most restrictive target-role of the chain.
+// The resource defaults only fill in a target-role that no map of the
+// chain sets.
 func (w *world) targetRole(chain []map[string]string) string {
-	r := w.meta(nil, "target-role")
+	r, set := "", false
 	for _, m := range chain {
-		if v, ok := m["target-role"]; ok && roleRank[v] < roleRank[r] {
-			r = v
+		if v, ok := m["target-role"]; ok && (!set || roleRank[v] < roleRank[r]) {
+			r, set = v, true
 		}
+	}
+	if !set {
+		return w.meta(nil, "target-role")
 	}
 	return r
 }
@@ -334,6 +341,7 @@ func (w *world) newPrim(p *cib.Primitive, u *unit, pos int, chain []map[string]s
 		!parseBool(w.cfg.Property("maintenance-mode"))
 	pr.priority, _ = strconv.ParseInt(w.meta(chain, "priority"), 10, 64)
 	pr.multiple = w.meta(chain, "multiple-active")
+	pr.requires = w.meta(chain, "requires")
 	n := len(w.nodes)
 	pr.known = make([]bool, n)
 	pr.fails = make([]int, n)

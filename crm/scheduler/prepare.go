@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"fmt"
 	"strconv"
+	"strings"
 
 	"github.com/paceline/paceline/cib"
 )
@@ -38,6 +39,31 @@ func (w *world) prepare(st *Status) {
 			n.fence = true
 		}
 	}
+	// multiple-active: a primitive (not cloned) found active on several nodes.
+	for _, p := range w.prims {
+		if p.unit.kind == unitClone {
+			continue
+		}
+		var on []string
+		for _, r := range p.running {
+			if !r.implied {
+				on = append(on, w.nodes[r.node].name)
+			}
+		}
+		if len(on) < 2 {
+			continue
+		}
+		p.multi = true
+		w.warn("%s is active on %d nodes (%s): multiple-active=%s", p.id, len(on), strings.Join(on, ", "), p.multiple)
+		switch p.multiple {
+		case "block":
+			for i := range p.running {
+				p.running[i].blocked = "blocked: active on several nodes (multiple-active=block)"
+			}
+		case "stop_only":
+			p.stop = true
+		}
+	}
 	// on-fail: what a failure does.
 	for _, p := range w.prims {
 		for _, r := range p.stoppedFails {
@@ -66,17 +92,25 @@ func (w *world) prepare(st *Status) {
 				r.failed = false
 			case "block":
 				r.blocked = fmt.Sprintf("blocked: its %s failed on %s (on-fail=block)", op, n.name)
+				if op == OpStop {
+					w.warn("%s: its stop failed on %s and fencing is not enabled: left blocked there until an operator cleans it up", p.id, n.name)
+				}
 			case "stop":
 				p.stop = true
 			case "standby":
 				n.standby = true
 				n.why = "standby (on-fail=standby after " + p.id + " failed)"
 			case "fence":
-				if fenceOK && n.state == NodeOnline {
+				switch {
+				case fenceOK && n.state == NodeOnline:
 					n.fence = true
-				} else {
-					r.blocked = fmt.Sprintf("blocked: its %s failed on %s and it cannot be fenced", op, n.name)
-					w.warn("%s: %s failed on %s with on-fail=fence, but fencing is not possible (stonith-enabled=%v, quorate=%v): left blocked", p.id, op, n.name, w.stonith, w.quorate)
+				case op == OpStop:
+					r.blocked = fmt.Sprintf("blocked: its stop failed on %s and it cannot be fenced", n.name)
+					w.warn("%s: its stop failed on %s with on-fail=fence, but fencing is not possible (stonith-enabled=%v, quorate=%v): left blocked", p.id, n.name, w.stonith, w.quorate)
+				default:
+					// As Pacemaker: on-fail=fence without fencing means stop.
+					p.stop = true
+					w.warn("%s: %s failed on %s with on-fail=fence, but fencing is not possible (stonith-enabled=%v, quorate=%v): stopped instead", p.id, op, n.name, w.stonith, w.quorate)
 				}
 			case "demote":
 				if r.role == cib.RolePromoted {
