@@ -52,7 +52,7 @@ func (CompareExpr) rule() {}
 
 // ruleBuiltins are the node built-in attributes a rule may name
 // ("Pacemaker Explained", Node Attribute Expressions).
-var ruleBuiltins = []string{"#uname", "#id", "#kind"}
+var ruleBuiltins = []string{"#uname", "#id", "#kind", "#cluster-name"}
 
 var (
 	ruleOps   = []string{"lt", "gt", "lte", "gte", "eq", "ne"}
@@ -169,7 +169,7 @@ func errAt(t ruleToken, format string, args ...any) error {
 //	TYPE    := "string" | "integer" | "number" | "version"
 //
 // ATTR and VALUE are words or double-quoted strings (with \" and \\);
-// attributes starting with '#' are the node built-ins #uname, #id and #kind.
+// attributes starting with '#' are the node built-ins #uname, #id, #kind and #cluster-name.
 // Date expressions are not supported. Errors are *RuleError.
 func ParseRule(expr string) (Rule, error) {
 	toks, err := lexRule(expr)

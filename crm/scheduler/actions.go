@@ -21,6 +21,7 @@ type step struct {
 	restart bool   // stop and start again in place
 	implied bool   // its stop is done by fencing the node
 	fixed   bool   // left alone
+	pinned  bool   // kept in place with a role change only (never restarted)
 	demote  bool   // demote first even if it stays promoted (on-fail=demote)
 	reason  string
 }
@@ -38,8 +39,17 @@ func (w *world) desired(p *prim) []inst {
 	u := p.unit
 	switch u.kind {
 	case unitClone:
+		// In a clone of a group, a member after one that may not start
+		// (unmanaged, target-role Stopped, on-fail=stop) starts nowhere.
+		runnable := true
+		for _, q := range u.prims[:p.pos+1] {
+			runnable = runnable && q.mayRun()
+		}
 		out := make([]inst, 0, len(u.inst))
 		for _, in := range u.inst {
+			if in.fixed == "" && !runnable {
+				continue
+			}
 			if len(u.prims) > 1 && in.fixed == "" {
 				in.role = cib.RoleStarted
 			}
@@ -58,34 +68,66 @@ func (w *world) desired(p *prim) []inst {
 func (w *world) steps(p *prim) []*step {
 	u := p.unit
 	var out []*step
-	cur := slices.Clone(p.running)
 	if u.kind != unitClone && u.fixed {
-		for _, r := range cur {
-			out = append(out, &step{p: p, node: r.node, from: r.role, to: r.role, fixed: true, reason: u.fixedBy})
+		// A pinned group: blocked members and the members before them stay;
+		// a member after them stays only where it may run; nothing starts.
+		pin := w.nodes[u.node]
+		for _, r := range p.running {
+			switch {
+			case r.blocked != "":
+				out = append(out, &step{p: p, node: r.node, from: r.role, to: r.role, fixed: true, reason: r.blocked})
+			case r.implied:
+				out = append(out, &step{p: p, node: r.node, from: r.role, implied: true})
+			case r.node == u.node && (p.pos < u.fixedPos || pin.canRun && !r.failed && u.total(u.node, -1) >= 0 && p.mayRun()):
+				out = append(out, &step{p: p, node: r.node, from: r.role, to: r.role, fixed: true, reason: "pinned with " + u.id + " (" + u.fixedBy + ")"})
+			default:
+				out = append(out, &step{p: p, node: r.node, from: r.role, reason: u.id + " is pinned to " + pin.name})
+			}
 		}
-		return out
+		return numberSteps(out)
 	}
-	next := w.desired(p)
+	var next []inst
+	if p.managed {
+		next = w.desired(p)
+	}
 	// multiple-active=stop_start: stop everywhere, start once.
 	restartAll := p.multi && (p.multiple == "stop_start" || p.multiple == "")
-	// Pinned clone instances stay as they are.
+	// A clone's pinned instances: entries of this primitive on those nodes
+	// stay as they are, unless it comes after the pinned member of a group
+	// and the node may no longer run the clone.
+	pinnedOn := map[int]int{}
+	for _, in := range next {
+		if in.fixed != "" {
+			pinnedOn[in.node]++
+		}
+	}
+	if u.kind == unitClone && len(u.prims) > 1 {
+		for ni := range pinnedOn {
+			first := len(u.prims)
+			for _, q := range u.prims {
+				for _, r := range q.running {
+					if r.node == ni && r.blocked != "" {
+						first = min(first, q.pos)
+					}
+				}
+			}
+			if p.pos > first && (!w.nodes[ni].canRun || u.total(ni, -1) < 0 || !p.mayRun()) {
+				delete(pinnedOn, ni)
+			}
+		}
+	}
 	var free []runState
-	for _, r := range cur {
+	for _, r := range p.running {
 		if r.blocked != "" {
 			s := &step{p: p, node: r.node, from: r.role, to: r.role, fixed: true, reason: r.blocked}
 			if r.keepAs != "" && r.keepAs != r.role {
-				s.to, s.fixed = r.keepAs, false
+				s.to, s.fixed, s.pinned = r.keepAs, false, true
 			}
 			out = append(out, s)
+			pinnedOn[r.node]--
 			continue
 		}
 		free = append(free, r)
-	}
-	var want []inst
-	for _, in := range next {
-		if in.fixed == "" {
-			want = append(want, in)
-		}
 	}
 	// Keep healthy instances first when pairing on a node.
 	slices.SortStableFunc(free, func(a, b runState) int {
@@ -94,18 +136,29 @@ func (w *world) steps(p *prim) []*step {
 		}
 		return cmp.Compare(boolInt(a.failed), boolInt(b.failed))
 	})
+	var rest []runState
+	for _, r := range free {
+		if pinnedOn[r.node] > 0 && !r.implied {
+			pinnedOn[r.node]--
+			out = append(out, &step{p: p, node: r.node, from: r.role, to: r.role, fixed: true, reason: "pinned with its clone instance"})
+			continue
+		}
+		rest = append(rest, r)
+	}
+	var want []inst
+	for _, in := range next {
+		if in.fixed == "" {
+			want = append(want, in)
+		}
+	}
 	slices.SortStableFunc(want, func(a, b inst) int {
 		if c := cmp.Compare(a.node, b.node); c != 0 {
 			return c
 		}
 		return cmp.Compare(roleRank[b.role], roleRank[a.role])
 	})
-	instOn := map[int]int{}
-	for _, s := range out {
-		instOn[s.node]++
-	}
 	used := make([]bool, len(want))
-	for _, r := range free {
+	for _, r := range rest {
 		s := &step{p: p, node: r.node, from: r.role, implied: r.implied}
 		for j, d := range want {
 			if !used[j] && d.node == r.node && !r.implied {
@@ -117,23 +170,32 @@ func (w *world) steps(p *prim) []*step {
 			}
 		}
 		if r.failed {
-			s.reason = "recover: " + r.failedOp + " failed"
-			if r.failedOp == "" {
-				s.reason = "recover: monitor failed"
-			}
+			s.reason = "recover: " + cmp.Or(r.failedOp, OpMonitor) + " failed"
 		}
-		s.inst = instOn[r.node]
-		instOn[r.node]++
 		out = append(out, s)
 	}
 	for j, d := range want {
-		if used[j] {
-			continue
+		if !used[j] {
+			out = append(out, &step{p: p, node: d.node, to: d.role})
 		}
-		out = append(out, &step{p: p, node: d.node, to: d.role, inst: instOn[d.node]})
-		instOn[d.node]++
 	}
-	return out
+	return numberSteps(out)
+}
+
+// mayRun reports whether p may be running at all: managed, not
+// target-role Stopped, not stopped by on-fail or multiple-active.
+func (p *prim) mayRun() bool {
+	return p.managed && p.target != cib.RoleStopped && !p.stop
+}
+
+// numberSteps numbers the instances on each node: 0, 1, ...
+func numberSteps(steps []*step) []*step {
+	on := map[int]int{}
+	for _, s := range steps {
+		s.inst = on[s.node]
+		on[s.node]++
+	}
+	return steps
 }
 
 func boolInt(b bool) int {
@@ -143,21 +205,17 @@ func boolInt(b bool) int {
 	return 0
 }
 
-// propagateRestarts restarts what depends on something that stops: later
-// members of a group, and the `then` side of mandatory orders.
+// propagateRestarts restarts what depends on something that stops or
+// starts: the later members of a group, and the `then` side of mandatory
+// start orders (Pacemaker's implies-then: a required start of `first`
+// makes `then`'s start required, which restarts a `then` that runs). A
+// clone `first` without interleave restarts its `then` only when one of
+// its instances stops.
 func (w *world) propagateRestarts(steps map[*prim][]*step) {
-	stopsOn := func(p *prim, node int) bool {
-		for _, s := range steps[p] {
-			if s.stops() && (node < 0 || s.node == node) {
-				return true
-			}
-		}
-		return false
-	}
 	restart := func(p *prim, node int, why string) bool {
 		changed := false
 		for _, s := range steps[p] {
-			if !s.fixed && !s.restart && s.from != "" && s.to != "" && (node < 0 || s.node == node) {
+			if !s.fixed && !s.pinned && !s.restart && s.from != "" && s.to != "" && (node < 0 || s.node == node) {
 				s.restart, s.reason = true, why
 				changed = true
 			}
@@ -171,7 +229,14 @@ func (w *world) propagateRestarts(steps map[*prim][]*step) {
 			for i := 1; i < len(u.prims); i++ {
 				prev, p := u.prims[i-1], u.prims[i]
 				for _, s := range steps[prev] {
-					if s.stops() && restart(p, s.node, "restart: "+prev.id+" before it in "+u.gid+" stops") {
+					if !s.stops() && !s.starts() {
+						continue
+					}
+					node := s.node
+					if u.kind != unitClone && s.stops() {
+						node = -1 // a group moving off a node: everything after it restarts
+					}
+					if restart(p, node, "restart: "+prev.id+" before it in "+u.gid+" stops or starts") {
 						changed = true
 					}
 				}
@@ -179,13 +244,14 @@ func (w *world) propagateRestarts(steps map[*prim][]*step) {
 		}
 		for _, oc := range orders {
 			o := oc.c
-			if o.Kind != cib.OrderMandatory || o.FirstAction != OpStart || o.ThenAction != OpStart {
+			if o.Kind != cib.OrderMandatory || o.FirstAction != OpStart || o.ThenAction != OpStart || o.First == o.Then {
 				continue
 			}
-			interleave := oc.first.kind == unitClone && oc.then.kind == unitClone && oc.then.interleave
+			cloneFirst := oc.first.kind == unitClone
+			interleave := cloneFirst && oc.then.kind == unitClone && oc.then.interleave
 			for _, fp := range w.primsOf(o.First) {
 				for _, fs := range steps[fp] {
-					if !fs.stops() {
+					if !fs.stops() && !(fs.starts() && (!cloneFirst || interleave)) {
 						continue
 					}
 					node := -1
@@ -193,13 +259,12 @@ func (w *world) propagateRestarts(steps map[*prim][]*step) {
 						node = fs.node
 					}
 					for _, tp := range w.primsOf(o.Then) {
-						if restart(tp, node, "restart: order "+o.ID+" after "+o.First+", which stops") {
+						if restart(tp, node, "restart: order "+o.ID+" after "+o.First+", which stops or starts") {
 							changed = true
 						}
 					}
 				}
 			}
-			_ = stopsOn
 		}
 	}
 }
@@ -221,6 +286,15 @@ func (w *world) primsOf(id string) []*prim {
 type graph struct {
 	w    *world
 	acts []Action
+	// soft names the order constraint whose edges are being added; such
+	// edges are recorded so that a cycle can be broken by dropping them.
+	soft  string
+	softs []softEdge
+}
+
+type softEdge struct {
+	from, to int
+	order    string
 }
 
 func (g *graph) add(a Action) int {
@@ -235,6 +309,9 @@ func (g *graph) edge(from, to int) {
 		return
 	}
 	g.acts[to].After = append(g.acts[to].After, from)
+	if g.soft != "" {
+		g.softs = append(g.softs, softEdge{from, to, g.soft})
+	}
 }
 
 // edgesAll makes every action of `to` wait for every action of `from`,
@@ -350,6 +427,7 @@ func (w *world) buildActions() error {
 		steps[p] = w.steps(p)
 	}
 	w.propagateRestarts(steps)
+	w.planned = steps
 	for _, p := range w.prims {
 		for _, s := range steps[p] {
 			if s.fixed {
@@ -468,20 +546,34 @@ func (w *world) orderEdges(g *graph) {
 			g.edgesAll(stops[ni], starts[ni], n.name+" load stopped")
 		}
 	}
-	// Groups: members start in order and stop in reverse, per node.
+	// Groups: members start in order and stop in reverse (per node for a
+	// clone of a group, wherever they are for a group), each against the
+	// nearest earlier member that has such an action.
 	for _, u := range w.units {
+		perNode := u.kind == unitClone
 		for i := 1; i < len(u.prims); i++ {
-			prev, p := u.prims[i-1], u.prims[i]
+			p := u.prims[i]
 			for _, a := range p.acts {
-				switch a.op {
-				case OpStart:
-					for _, b := range actionsOf(prev, OpStart, a.node) {
-						g.edge(b, a.id)
+				if a.op != OpStart && a.op != OpStop {
+					continue
+				}
+				node := -1
+				if perNode {
+					node = a.node
+				}
+				for j := i - 1; j >= 0; j-- {
+					prev := actionsOf(u.prims[j], a.op, node)
+					if len(prev) == 0 {
+						continue
 					}
-				case OpStop:
-					for _, b := range actionsOf(prev, OpStop, a.node) {
-						g.edge(a.id, b)
+					for _, b := range prev {
+						if a.op == OpStart {
+							g.edge(b, a.id)
+						} else {
+							g.edge(a.id, b)
+						}
 					}
+					break
 				}
 			}
 		}
@@ -514,47 +606,93 @@ func (w *world) orderEdges(g *graph) {
 		if o.First == o.Then {
 			continue
 		}
+		g.soft = o.ID
 		link(o.FirstAction, o.ThenAction, fp, tp, "order "+o.ID)
 		if o.Symmetrical && o.Kind != cib.OrderSerialize {
 			if ti, fi := inverse[o.ThenAction], inverse[o.FirstAction]; ti != "" && fi != "" {
 				link(ti, fi, tp, fp, "order "+o.ID+" (reverse)")
 			}
 		}
+		g.soft = ""
 	}
 }
 
 // finish orders the actions so each comes after its prerequisites (ties
-// by creation order), drops pseudo actions that order nothing, and fills
-// the plan.
+// by creation order) and fills the plan. If the configured orders close a
+// loop among the actions (possible with orders between different actions
+// of the same resources), the order edges inside the loop are dropped,
+// with a warning, as Pacemaker drops an ordering that would loop.
 func (w *world) finish(g *graph) error {
-	n := len(g.acts)
-	succ := make([][]int, n)
-	indeg := make([]int, n)
 	for i := range g.acts {
 		a := &g.acts[i]
 		if len(a.After) > 1 {
 			slices.Sort(a.After)
 			a.After = slices.Compact(a.After)
 		}
-		for _, f := range a.After {
+	}
+	for {
+		pos, stuck := topoOrder(g.acts)
+		if stuck == nil {
+			w.plan.Actions = place(g.acts, pos)
+			return nil
+		}
+		inLoop := make(map[int]bool, len(stuck))
+		for _, i := range stuck {
+			inLoop[i] = true
+		}
+		drop := map[[2]int]bool{}
+		var orders []string
+		for _, e := range g.softs {
+			if inLoop[e.from] && inLoop[e.to] {
+				drop[[2]int{e.from, e.to}] = true
+				if !slices.Contains(orders, e.order) {
+					orders = append(orders, e.order)
+				}
+			}
+		}
+		if len(drop) == 0 {
+			var names []string
+			for _, i := range stuck[:min(5, len(stuck))] {
+				names = append(names, g.acts[i].String())
+			}
+			return fmt.Errorf("the action graph has a cycle through: %s", strings.Join(names, "; "))
+		}
+		slices.Sort(orders)
+		w.warn("orders %s loop among the actions of this transition; their ordering inside the loop is dropped", strings.Join(orders, ", "))
+		for to := range g.acts {
+			a := &g.acts[to]
+			a.After = slices.DeleteFunc(a.After, func(from int) bool { return drop[[2]int{from, to}] })
+		}
+		g.softs = slices.DeleteFunc(g.softs, func(e softEdge) bool { return drop[[2]int{e.from, e.to}] })
+	}
+}
+
+// topoOrder is Kahn's algorithm with a min-heap on creation order: the
+// plan lists actions in the order they were made wherever prerequisites
+// allow. It returns each action's position, or the actions left in or
+// behind a cycle.
+func topoOrder(acts []Action) (pos []int, stuck []int) {
+	n := len(acts)
+	succ := make([][]int, n)
+	indeg := make([]int, n)
+	for i := range acts {
+		for _, f := range acts[i].After {
 			succ[f] = append(succ[f], i)
 			indeg[i]++
 		}
 	}
-	// Kahn's algorithm with a min-heap on creation order: the plan lists
-	// actions in the order they were made wherever prerequisites allow.
 	h := &minHeap{}
 	for i := range n {
 		if indeg[i] == 0 {
 			h.push(i)
 		}
 	}
-	pos := make([]int, n)
-	order := make([]int, 0, n)
+	pos = make([]int, n)
+	done := 0
 	for len(*h) > 0 {
 		i := h.pop()
-		pos[i] = len(order)
-		order = append(order, i)
+		pos[i] = done
+		done++
 		for _, s := range succ[i] {
 			indeg[s]--
 			if indeg[s] == 0 {
@@ -562,16 +700,55 @@ func (w *world) finish(g *graph) error {
 			}
 		}
 	}
-	if len(order) != n {
-		var stuck []string
-		for i := range n {
-			if indeg[i] > 0 && len(stuck) < 5 {
-				stuck = append(stuck, g.acts[i].String())
+	if done == n {
+		return pos, nil
+	}
+	// Of what is left, peel off what only hangs behind a cycle (no
+	// successor left): what remains lies on a cycle or between cycles.
+	left := make([]bool, n)
+	for i := range n {
+		left[i] = indeg[i] > 0
+	}
+	outdeg := make([]int, n)
+	for i := range n {
+		if left[i] {
+			for _, f := range acts[i].After {
+				if left[f] {
+					outdeg[f]++
+				}
 			}
 		}
-		return fmt.Errorf("the action graph has a cycle through: %s", strings.Join(stuck, "; "))
 	}
-	acts := g.acts
+	var queue []int
+	for i := range n {
+		if left[i] && outdeg[i] == 0 {
+			queue = append(queue, i)
+		}
+	}
+	for len(queue) > 0 {
+		i := queue[0]
+		queue = queue[1:]
+		left[i] = false
+		for _, f := range acts[i].After {
+			if left[f] {
+				outdeg[f]--
+				if outdeg[f] == 0 {
+					queue = append(queue, f)
+				}
+			}
+		}
+	}
+	for i := range n {
+		if left[i] {
+			stuck = append(stuck, i)
+		}
+	}
+	return nil, stuck
+}
+
+// place renumbers the actions by their positions and moves each to its
+// place, in place.
+func place(acts []Action, pos []int) []Action {
 	for i := range acts {
 		a := &acts[i]
 		for j, f := range a.After {
@@ -579,8 +756,7 @@ func (w *world) finish(g *graph) error {
 		}
 		slices.Sort(a.After)
 	}
-	// Move every action to its position in place, one cycle at a time.
-	for i := range n {
+	for i := range acts {
 		for pos[i] != i {
 			j := pos[i]
 			acts[i], acts[j] = acts[j], acts[i]
@@ -590,8 +766,7 @@ func (w *world) finish(g *graph) error {
 	for i := range acts {
 		acts[i].ID = i
 	}
-	w.plan.Actions = acts
-	return nil
+	return acts
 }
 
 // minHeap is a binary min-heap of action indexes.

@@ -384,9 +384,18 @@ func (w *world) whyStopped(u *unit, kmax int) string {
 		case p.multi && p.multiple == "stop_only":
 			return "active on several nodes (multiple-active=stop_only)"
 		case p.stop:
-			return "on-fail=stop"
+			return p.stopWhy
 		case !p.managed:
 			return "unmanaged, and not running"
+		case p.target != cib.RoleStopped:
+			for _, q := range u.prims {
+				if q.stop {
+					return q.id + ": " + q.stopWhy
+				}
+				if q.target == cib.RoleStopped {
+					return "target-role Stopped (" + q.id + ")"
+				}
+			}
 		}
 		return "target-role Stopped"
 	}
@@ -412,16 +421,31 @@ func (w *world) assignClone(u *unit) {
 	nn := len(w.nodes)
 	cnt := make([]int, nn)
 	u.inst = nil
-	// Instances pinned where they are (unmanaged, blocked, frozen).
-	for _, r := range rep.running {
-		if r.blocked != "" {
+	// Instances pinned where they are (unmanaged, blocked, frozen): on
+	// each node, as many as the member with the most pinned entries there.
+	pinned := make([][]runState, nn)
+	for _, p := range u.prims {
+		per := make([][]runState, nn)
+		for _, r := range p.running {
+			if r.blocked != "" {
+				per[r.node] = append(per[r.node], r)
+			}
+		}
+		for ni := range nn {
+			if len(per[ni]) > len(pinned[ni]) {
+				pinned[ni] = per[ni]
+			}
+		}
+	}
+	for ni := range nn {
+		for _, r := range pinned[ni] {
 			role := r.role
 			if r.keepAs != "" {
 				role = r.keepAs
 			}
-			u.inst = append(u.inst, inst{node: r.node, role: role, fixed: r.blocked})
-			cnt[r.node]++
-			w.take(r.node, u.prims)
+			u.inst = append(u.inst, inst{node: ni, role: role, fixed: r.blocked})
+			cnt[ni]++
+			w.take(ni, u.prims)
 		}
 	}
 	totals := make([]cib.Score, nn)
@@ -430,7 +454,10 @@ func (w *world) assignClone(u *unit) {
 	}
 	stopped := false
 	for _, p := range u.prims {
-		stopped = stopped || p.target == cib.RoleStopped || p.stop || !p.managed
+		stopped = stopped || p.target == cib.RoleStopped || p.stop
+	}
+	if !rep.managed {
+		stopped = true // an unmanaged clone gets no new instance
 	}
 	need := util(u.prims)
 	var avail []int
@@ -623,9 +650,11 @@ func (w *world) promote(u *unit) {
 }
 
 // applyOrderRunnability stops the `then` side of mandatory orders whose
-// `first` will not be running, until nothing changes.
+// `first` will not be running, and the dependents of mandatory
+// colocations whose primary will not be running, until nothing changes.
 func (w *world) applyOrderRunnability() {
-	for changed, rounds := true, 0; changed && rounds <= len(w.cfg.Constraints.Order)+1; rounds++ {
+	limit := len(w.cfg.Constraints.Order) + len(w.colos) + 2
+	for changed, rounds := true, 0; changed && rounds <= limit; rounds++ {
 		changed = false
 		for _, oc := range w.orders() {
 			o := oc.c
@@ -638,11 +667,40 @@ func (w *world) applyOrderRunnability() {
 			if w.willRun(o.First, o.FirstAction) || !w.willRun(o.Then, OpStart) {
 				continue
 			}
+			// An asymmetrical order only keeps `then` from starting: a
+			// `then` that runs keeps running (Pacemaker's
+			// bug-5014-A-stop-B-started).
+			if !o.Symmetrical && w.runsNow(o.Then) {
+				continue
+			}
 			if w.stopRsc(o.Then, fmt.Sprintf("order %s: %s will not be %s", o.ID, o.First, map[string]string{OpStart: "running", OpPromote: "promoted"}[o.FirstAction])) {
 				changed = true
 			}
 		}
+		for _, c := range w.colos {
+			if c.score < cib.Infinity || (c.depRole != "" && c.depRole != cib.RoleStarted) {
+				continue
+			}
+			if anyTrue(w.primarySet(c.prim, c.primRole)) || !w.willRun(c.dep.id, OpStart) {
+				continue
+			}
+			if w.stopRsc(c.dep.id, fmt.Sprintf("colocation %s: %s will not be running", c.c.ID, c.prim.id)) {
+				changed = true
+			}
+		}
 	}
+}
+
+// runsNow reports whether any primitive of resource id runs now.
+func (w *world) runsNow(id string) bool {
+	for _, p := range w.primsOf(id) {
+		for _, r := range p.running {
+			if !r.implied {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 func (w *world) orders() []*orderC {

@@ -26,10 +26,14 @@ type world struct {
 	units  []*unit          // allocation units: top-level primitives, groups, clones
 	unitOf map[string]*unit // any resource id -> its top-level unit
 
-	quorate  bool   // quorate, or no-quorum-policy=ignore
-	policy   string // no-quorum-policy in force when not quorate
-	stonith  bool
-	strategy string // placement-strategy
+	quorate bool // quorate, or no-quorum-policy=ignore
+	// hasQuorum: the partition really has quorum (fencing needs it, even
+	// with no-quorum-policy=ignore).
+	hasQuorum bool
+	planned   map[*prim][]*step
+	policy    string // no-quorum-policy in force when not quorate
+	stonith   bool
+	strategy  string // placement-strategy
 	symmetric,
 	startFatal bool
 	probes bool
@@ -85,6 +89,7 @@ type prim struct {
 	banned       []string
 	stop         bool // on-fail=stop: keep stopped
 	multi        bool // active on several nodes
+	stopWhy      string
 
 	base    []cib.Score // location + stickiness + fail bans, per node
 	contrib [][]Contribution
@@ -143,9 +148,10 @@ type unit struct {
 	promotedMax, promotedNodeMax int
 	interleave, ordered          bool
 
-	state   int // 0 unassigned, 1 assigning, 2 done
-	fixed   bool
-	fixedBy string
+	state    int // 0 unassigned, 1 assigning, 2 done
+	fixed    bool
+	fixedBy  string
+	fixedPos int // the first blocked member
 
 	// results
 	node   int // primitive/group: chosen node, -1 none
@@ -254,6 +260,7 @@ func build(cfg *cib.Config, st *Status, opt Options) (*world, error) {
 	w.stonith = parseBool(cfg.Property("stonith-enabled"))
 	w.policy = cfg.Property("no-quorum-policy")
 	w.quorate = st.Quorate || w.policy == "ignore"
+	w.hasQuorum = st.Quorate
 	w.strategy = cfg.Property("placement-strategy")
 	w.symmetric = parseBool(cfg.Property("symmetric-cluster"))
 	w.startFatal = parseBool(cfg.Property("start-failure-is-fatal"))
@@ -304,6 +311,8 @@ func build(cfg *cib.Config, st *Status, opt Options) (*world, error) {
 	}
 	for _, n := range w.nodes {
 		n.attrs["#uname"] = n.name
+		n.attrs["#id"] = n.name
+		n.attrs["#kind"] = "cluster"
 		if cn := cfg.Property("cluster-name"); cn != "" {
 			n.attrs["#cluster-name"] = cn
 		}
@@ -512,7 +521,7 @@ func (w *world) readStatus(st *Status) error {
 			expired := p.failTO > 0 && !rs.LastFailure.IsZero() && !w.opt.Now.Before(rs.LastFailure.Add(p.failTO))
 			if expired {
 				count = 0
-				if rs.FailCount > 0 {
+				if rs.FailCount > 0 && n.state == NodeOnline && !slices.Contains(w.clears, clearFC{p, ni}) {
 					w.clears = append(w.clears, clearFC{p, ni})
 				}
 			}

@@ -33,7 +33,7 @@ func (w *world) onFail(p *prim, op, role string) string {
 // prepare settles node eligibility, failures and what is fixed in place,
 // before any score is computed.
 func (w *world) prepare(st *Status) {
-	fenceOK := w.stonith && w.quorate
+	fenceOK := w.stonith && w.hasQuorum
 	for _, n := range w.nodes {
 		if n.state == NodeUnclean && fenceOK {
 			n.fence = true
@@ -61,17 +61,21 @@ func (w *world) prepare(st *Status) {
 				p.running[i].blocked = "blocked: active on several nodes (multiple-active=block)"
 			}
 		case "stop_only":
-			p.stop = true
+			p.stop, p.stopWhy = true, "active on several nodes (multiple-active=stop_only)"
 		}
 	}
-	// on-fail: what a failure does.
+	// on-fail: what a failure does (not for unmanaged resources: they get
+	// no action, and their failures fence nothing).
 	for _, p := range w.prims {
+		if !p.managed {
+			continue
+		}
 		for _, r := range p.stoppedFails {
 			op := cmp.Or(r.failedOp, OpMonitor)
 			n := w.nodes[r.node]
 			switch w.onFail(p, op, r.role) {
 			case "stop", "block":
-				p.stop = true
+				p.stop, p.stopWhy = true, "on-fail="+w.onFail(p, cmp.Or(r.failedOp, OpMonitor), r.role)+" after its "+cmp.Or(r.failedOp, OpMonitor)+" failed"
 			case "standby":
 				n.standby = true
 				n.why = "standby (on-fail=standby after " + p.id + " failed)"
@@ -96,7 +100,7 @@ func (w *world) prepare(st *Status) {
 					w.warn("%s: its stop failed on %s and fencing is not enabled: left blocked there until an operator cleans it up", p.id, n.name)
 				}
 			case "stop":
-				p.stop = true
+				p.stop, p.stopWhy = true, "on-fail=stop after its "+op+" failed"
 			case "standby":
 				n.standby = true
 				n.why = "standby (on-fail=standby after " + p.id + " failed)"
@@ -106,11 +110,11 @@ func (w *world) prepare(st *Status) {
 					n.fence = true
 				case op == OpStop:
 					r.blocked = fmt.Sprintf("blocked: its stop failed on %s and it cannot be fenced", n.name)
-					w.warn("%s: its stop failed on %s with on-fail=fence, but fencing is not possible (stonith-enabled=%v, quorate=%v): left blocked", p.id, n.name, w.stonith, w.quorate)
+					w.warn("%s: its stop failed on %s with on-fail=fence, but fencing is not possible (stonith-enabled=%v, quorate=%v): left blocked", p.id, n.name, w.stonith, w.hasQuorum)
 				default:
 					// As Pacemaker: on-fail=fence without fencing means stop.
-					p.stop = true
-					w.warn("%s: %s failed on %s with on-fail=fence, but fencing is not possible (stonith-enabled=%v, quorate=%v): stopped instead", p.id, op, n.name, w.stonith, w.quorate)
+					p.stop, p.stopWhy = true, "on-fail=fence, and fencing is not possible"
+					w.warn("%s: %s failed on %s with on-fail=fence, but fencing is not possible (stonith-enabled=%v, quorate=%v): stopped instead", p.id, op, n.name, w.stonith, w.hasQuorum)
 				}
 			case "demote":
 				if r.role == cib.RolePromoted {
@@ -162,7 +166,7 @@ func (w *world) prepare(st *Status) {
 				r.blocked = "unmanaged"
 			case n.maint:
 				r.blocked = "unmanaged: " + n.name + " is in maintenance"
-			case noQuorum && w.policy == "demote" && p.unit.promotable && !r.failed:
+			case noQuorum && w.policy == "demote" && p.unit.promotable && len(p.unit.prims) == 1 && !r.failed:
 				r.blocked = "no quorum (no-quorum-policy=demote)"
 				r.keepAs = cib.RoleUnpromoted
 			case freeze && !r.failed:
@@ -175,8 +179,8 @@ func (w *world) prepare(st *Status) {
 	}
 }
 
-// fixUnit pins a primitive or group with a blocked member to where it
-// runs.
+// fixUnit pins a primitive or group with a blocked member to where that
+// member runs.
 func (w *world) fixUnit(u *unit) {
 	if u.kind == unitClone {
 		return
@@ -184,7 +188,7 @@ func (w *world) fixUnit(u *unit) {
 	for _, p := range u.prims {
 		for _, r := range p.running {
 			if r.blocked != "" {
-				u.fixed, u.fixedBy, u.node = true, r.blocked, r.node
+				u.fixed, u.fixedBy, u.node, u.fixedPos = true, r.blocked, r.node, p.pos
 				return
 			}
 		}
@@ -257,6 +261,9 @@ func (w *world) scoreBase() {
 			if p.banned[ni] != "" {
 				add(-cib.Infinity, p.id+": "+p.banned[ni])
 			}
+			if !w.symmetric && !w.optedIn(p.ownerIDs(), n) {
+				add(-cib.Infinity, p.id+": symmetric-cluster=false and no location constraint allows it here")
+			}
 			if p.stickiness != 0 {
 				for _, r := range p.running {
 					if r.node == ni && !r.failed && !r.implied {
@@ -280,13 +287,9 @@ func (w *world) scoreBase() {
 		if u.gid != "" && u.gid != u.id {
 			ids = append(ids, u.gid)
 		}
-		allowedIDs := append(ids, primIDs(u)...)
 		for ni, n := range w.nodes {
 			if !n.canRun {
 				u.add(ni, -cib.Infinity, "node "+n.why)
-			}
-			if !w.symmetric && !w.optedIn(allowedIDs, n) {
-				u.add(ni, -cib.Infinity, "symmetric-cluster=false and no location constraint allows it")
 			}
 			for _, id := range ids {
 				for _, l := range byRsc[id] {
@@ -309,12 +312,17 @@ func (p *prim) suffix() string {
 	return " (on " + p.id + ")"
 }
 
-func primIDs(u *unit) []string {
-	out := make([]string, len(u.prims))
-	for i, p := range u.prims {
-		out[i] = p.id
+// ownerIDs are the ids whose location constraints apply to p: its own,
+// its group's and its clone's.
+func (p *prim) ownerIDs() []string {
+	ids := []string{p.id}
+	if p.unit.gid != "" {
+		ids = append(ids, p.unit.gid)
 	}
-	return out
+	if p.unit.kind == unitClone {
+		ids = append(ids, p.unit.id)
+	}
+	return ids
 }
 
 // optedIn reports whether a location constraint on any of ids applies to n

@@ -38,51 +38,40 @@ func Schedule(cfg *cib.Config, st *Status, opt Options) (*Plan, error) {
 	return w.plan, nil
 }
 
-// placements fills Plan.Placements in configuration order.
+// placements fills Plan.Placements, in configuration order, from the
+// steps: a placement is what runs once the plan's actions are done.
 func (w *world) placements() {
 	pl := make([]Placement, 0, len(w.prims))
 	for _, p := range w.prims {
 		u := p.unit
+		var final []*step
+		for _, s := range w.planned[p] {
+			if s.to != "" && (s.fixed || s.pinned || !s.stops() || s.starts()) {
+				final = append(final, s)
+			}
+		}
+		slices.SortStableFunc(final, func(a, b *step) int { return cmp.Compare(a.node, b.node) })
+		reasonOf := func(s *step) string {
+			if s.fixed || s.pinned {
+				return s.reason
+			}
+			return ""
+		}
 		if u.kind == unitClone {
-			for i, in := range u.inst {
-				role := in.role
-				if len(u.prims) > 1 && in.fixed == "" {
-					role = cib.RoleStarted
-				}
-				pl = append(pl, Placement{Rsc: p.id, Clone: u.id, Instance: i, Node: w.nodes[in.node].name, Role: role, Reason: in.fixed})
+			for i, s := range final {
+				pl = append(pl, Placement{Rsc: p.id, Clone: u.id, Instance: i, Node: w.nodes[s.node].name, Role: s.to, Reason: reasonOf(s)})
 			}
-			for i := len(u.inst); i < u.cloneMax; i++ {
-				pl = append(pl, Placement{Rsc: p.id, Clone: u.id, Instance: i, Role: cib.RoleStopped, Reason: u.reason})
+			for i := len(final); i < u.cloneMax; i++ {
+				pl = append(pl, Placement{Rsc: p.id, Clone: u.id, Instance: i, Role: cib.RoleStopped, Reason: w.stoppedReason(p)})
 			}
 			continue
 		}
-		if u.node >= 0 && p.pos < u.placed {
-			role := cib.RoleStarted
-			reason := ""
-			if u.fixed {
-				reason = u.fixedBy
-				for _, r := range p.running {
-					if r.node == u.node {
-						role = r.role
-					}
-				}
-			}
-			pl = append(pl, Placement{Rsc: p.id, Node: w.nodes[u.node].name, Role: role, Reason: reason})
-			continue
+		for _, s := range final {
+			pl = append(pl, Placement{Rsc: p.id, Node: w.nodes[s.node].name, Role: s.to, Reason: reasonOf(s)})
 		}
-		reason := u.reason
-		if u.kind == unitGroup && p.pos > 0 && (u.node >= 0 || reason == "") {
-			prev := u.prims[p.pos-1]
-			switch {
-			case p.target == cib.RoleStopped:
-				reason = "target-role Stopped"
-			case p.stop:
-				reason = "on-fail=stop"
-			case prev.pos >= u.placed && u.node >= 0 || reason == "":
-				reason = "cannot run where " + u.id + " runs, or a member before it cannot"
-			}
+		if len(final) == 0 {
+			pl = append(pl, Placement{Rsc: p.id, Role: cib.RoleStopped, Reason: w.stoppedReason(p)})
 		}
-		pl = append(pl, Placement{Rsc: p.id, Role: cib.RoleStopped, Reason: reason})
 	}
 	at := make(map[string]int, len(w.cfg.Primitives))
 	for i := range w.cfg.Primitives {
@@ -90,6 +79,28 @@ func (w *world) placements() {
 	}
 	slices.SortStableFunc(pl, func(a, b Placement) int { return cmp.Compare(at[a.Rsc], at[b.Rsc]) })
 	w.plan.Placements = pl
+}
+
+// stoppedReason says why p (or a copy of it) does not run.
+func (w *world) stoppedReason(p *prim) string {
+	u := p.unit
+	switch {
+	case !p.managed:
+		return "unmanaged, and not running"
+	case p.target == cib.RoleStopped:
+		return "target-role Stopped"
+	case p.stop:
+		return p.stopWhy
+	case u.fixed:
+		return "not running, and " + u.id + " is pinned (" + u.fixedBy + ")"
+	}
+	if u.kind == unitGroup && p.pos > 0 && u.node >= 0 && p.pos >= u.placed {
+		if u.reason != "" {
+			return u.reason
+		}
+		return "cannot run where " + u.id + " runs, or a member before it cannot"
+	}
+	return u.reason
 }
 
 // explain fills Plan.Explanations: every unit's node scores, best first,
