@@ -78,7 +78,7 @@ func (w *world) steps(p *prim) []*step {
 				out = append(out, &step{p: p, node: r.node, from: r.role, to: r.role, fixed: true, reason: r.blocked})
 			case r.implied:
 				out = append(out, &step{p: p, node: r.node, from: r.role, implied: true})
-			case r.node == u.node && (p.pos < u.fixedPos || pin.canRun && !r.failed && u.total(u.node, -1) >= 0 && p.mayRun()):
+			case r.node == u.node && (p.pos < u.fixedPos || pin.canRun && !r.failed && u.total(u.node, -1) >= 0 && p.mayRun() && !stoppedBefore(u, p)):
 				out = append(out, &step{p: p, node: r.node, from: r.role, to: r.role, fixed: true, reason: "pinned with " + u.id + " (" + u.fixedBy + ")"})
 			default:
 				out = append(out, &step{p: p, node: r.node, from: r.role, reason: u.id + " is pinned to " + pin.name})
@@ -186,6 +186,17 @@ func (w *world) steps(p *prim) []*step {
 // target-role Stopped, not stopped by on-fail or multiple-active.
 func (p *prim) mayRun() bool {
 	return p.managed && p.target != cib.RoleStopped && !p.stop
+}
+
+// stoppedBefore reports whether a group member before p has target-role
+// Stopped (which stops every member after it).
+func stoppedBefore(u *unit, p *prim) bool {
+	for _, q := range u.prims[:p.pos] {
+		if q.target == cib.RoleStopped {
+			return true
+		}
+	}
+	return false
 }
 
 // numberSteps numbers the instances on each node: 0, 1, ...
