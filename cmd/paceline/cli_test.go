@@ -59,7 +59,15 @@ func (r result) String() string {
 // runBinary runs paceline with args and no PACELINE_SOCKET in its env.
 func runBinary(t *testing.T, args ...string) result {
 	t.Helper()
+	return runBinaryIn(t, "", args...)
+}
+
+// runBinaryIn runs the binary with stdin, without the caller's
+// PACELINE_SOCKET.
+func runBinaryIn(t *testing.T, stdin string, args ...string) result {
+	t.Helper()
 	cmd := exec.Command(binary, args...)
+	cmd.Stdin = strings.NewReader(stdin)
 	var env []string
 	for _, e := range os.Environ() {
 		if !strings.HasPrefix(e, "PACELINE_SOCKET=") {

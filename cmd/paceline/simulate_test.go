@@ -1,11 +1,9 @@
 package main
 
 import (
-	"bytes"
 	"encoding/json"
 	"errors"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"reflect"
 	"slices"
@@ -27,20 +25,7 @@ const (
 // runSim runs `paceline simulate` with stdin and args.
 func runSim(t *testing.T, stdin string, args ...string) result {
 	t.Helper()
-	cmd := exec.Command(binary, append([]string{"simulate"}, args...)...)
-	cmd.Stdin = strings.NewReader(stdin)
-	var so, se bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &so, &se
-	err := cmd.Run()
-	r := result{stdout: so.String(), stderr: se.String()}
-	var ee *exec.ExitError
-	switch {
-	case errors.As(err, &ee):
-		r.code = ee.ExitCode()
-	case err != nil:
-		t.Fatalf("run paceline simulate %v: %v", args, err)
-	}
-	return r
+	return runBinaryIn(t, stdin, append([]string{"simulate"}, args...)...)
 }
 
 // writeFile writes content to a file in a temporary directory.
@@ -160,15 +145,6 @@ func TestSimulateErrors(t *testing.T) {
 	}
 }
 
-// simOut is the JSON of `paceline simulate -o json`.
-type simOut struct {
-	Now         time.Time         `json:"now"`
-	WhatIfs     []string          `json:"what-ifs"`
-	Status      *scheduler.Status `json:"status"`
-	Plan        *scheduler.Plan   `json:"plan"`
-	SavedStatus string            `json:"saved-status"`
-}
-
 // placements renders a plan's placements as "rsc=node Role", "rsc=Stopped".
 func placements(p *scheduler.Plan) []string {
 	var out []string
@@ -281,7 +257,7 @@ func TestSimulatePlans(t *testing.T) {
 			if r.code != 0 {
 				t.Fatalf("simulate %v: %s", c.args, r)
 			}
-			var out simOut
+			var out simulateView
 			if err := json.Unmarshal([]byte(r.stdout), &out); err != nil || out.Plan == nil || out.Status == nil {
 				t.Fatalf("-o json: %v\n%s", err, r.stdout)
 			}
@@ -333,7 +309,7 @@ func TestSimulateOutput(t *testing.T) {
 	// JSON: the status the plan was made from, what-ifs applied.
 	r = runSim(t, "", "--config", exampleConfig, "--status", exampleStatus, "--now", "2026-01-01T13:00:00+01:00",
 		"--node-fail", "n2", "--op-fail", "web-server:monitor@n1", "-o", "json")
-	var out simOut
+	var out simulateView
 	if r.code != 0 || json.Unmarshal([]byte(r.stdout), &out) != nil {
 		t.Fatalf("-o json: %s", r)
 	}
@@ -358,7 +334,7 @@ func TestSimulateOutput(t *testing.T) {
 		t.Fatalf("--scores: no scores for web:\n%s", r.stdout)
 	}
 	r = runSim(t, "", "--config", exampleConfig, "--status", exampleStatus, "--now", simNow, "--scores", "-o", "json")
-	out = simOut{}
+	out = simulateView{}
 	if r.code != 0 || json.Unmarshal([]byte(r.stdout), &out) != nil || len(out.Plan.Explanations) == 0 {
 		t.Fatalf("--scores -o json: no explanations: %s", r)
 	}
@@ -408,7 +384,7 @@ func TestSimulateSaveStatus(t *testing.T) {
 		t.Helper()
 		args := append([]string{"--config", exampleConfig, "--status", status, "--now", simNow, "--save-status", save, "-o", "json"}, whatIfs...)
 		r := runSim(t, "", args...)
-		var out simOut
+		var out simulateView
 		if r.code != 0 || json.Unmarshal([]byte(r.stdout), &out) != nil || out.SavedStatus != save || r.stderr != "" {
 			t.Fatalf("simulate %v: %s", args, r)
 		}

@@ -78,7 +78,7 @@ func (w *world) steps(p *prim) []*step {
 				out = append(out, &step{p: p, node: r.node, from: r.role, to: r.role, fixed: true, reason: r.blocked})
 			case r.implied:
 				out = append(out, &step{p: p, node: r.node, from: r.role, implied: true})
-			case r.node == u.node && (p.pos < u.fixedPos || pin.canRun && !r.failed && u.total(u.node, -1) >= 0 && p.mayRun() && !stoppedBefore(u, p)):
+			case r.node == u.node && (p.pos < u.fixedPos || !r.failed) && w.staysPinned(u, p, u.node, u.fixedPos):
 				out = append(out, &step{p: p, node: r.node, from: r.role, to: r.role, fixed: true, reason: "pinned with " + u.id + " (" + u.fixedBy + ")"})
 			default:
 				out = append(out, &step{p: p, node: r.node, from: r.role, reason: u.id + " is pinned to " + pin.name})
@@ -111,7 +111,7 @@ func (w *world) steps(p *prim) []*step {
 					}
 				}
 			}
-			if p.pos > first && (!w.nodes[ni].canRun || u.total(ni, -1) < 0 || !p.mayRun()) {
+			if !w.staysPinned(u, p, ni, first) {
 				delete(pinnedOn, ni)
 			}
 		}
@@ -188,6 +188,14 @@ func (p *prim) mayRun() bool {
 	return p.managed && p.target != cib.RoleStopped && !p.stop
 }
 
+// staysPinned reports whether member p of u, running on node ni where the
+// member at position first is pinned, stays there: a member up to the
+// pinned one does (they cannot be stopped in order around it), one after
+// it only if it may still run there.
+func (w *world) staysPinned(u *unit, p *prim, ni, first int) bool {
+	return p.pos <= first || w.nodes[ni].canRun && u.total(ni, -1) >= 0 && p.mayRun() && !stoppedBefore(u, p)
+}
+
 // stoppedBefore reports whether a group member before p has target-role
 // Stopped (which stops every member after it).
 func stoppedBefore(u *unit, p *prim) bool {
@@ -233,7 +241,7 @@ func (w *world) propagateRestarts(steps map[*prim][]*step) {
 		}
 		return changed
 	}
-	orders := w.orders()
+	orders := w.orders
 	for changed, rounds := true, 0; changed && rounds < len(w.prims)+len(orders)+2; rounds++ {
 		changed = false
 		for _, u := range w.units {
@@ -295,7 +303,6 @@ func (w *world) primsOf(id string) []*prim {
 // graph collects actions and their prerequisites. Repeated edges are
 // removed by finish.
 type graph struct {
-	w    *world
 	acts []Action
 	// soft names the order constraint whose edges are being added; such
 	// edges are recorded so that a cycle can be broken by dropping them.
@@ -393,17 +400,23 @@ func actionsOf(p *prim, op string, node int) []int {
 	return out
 }
 
+// needsProbe reports whether p's state on n is unknown and n can be asked.
+func (w *world) needsProbe(p *prim, ni int) bool {
+	n := w.nodes[ni]
+	return !p.known[ni] && n.state == NodeOnline && !n.fence && !n.maint
+}
+
 // buildActions turns the placement into the action graph.
 func (w *world) buildActions() error {
 	probes := 0
 	for _, p := range w.prims {
-		for ni, n := range w.nodes {
-			if !p.known[ni] && n.state == NodeOnline && !n.fence && !n.maint {
+		for ni := range w.nodes {
+			if w.needsProbe(p, ni) {
 				probes++
 			}
 		}
 	}
-	g := &graph{w: w, acts: make([]Action, 0, probes+4*len(w.prims)+len(w.nodes)+len(w.clears))}
+	g := &graph{acts: make([]Action, 0, probes+4*len(w.prims)+len(w.nodes)+len(w.clears))}
 	emit := func(p *prim, a Action, node int) int {
 		a.Rsc = p.id
 		a.Node = w.nodes[node].name
@@ -427,8 +440,8 @@ func (w *world) buildActions() error {
 			Reason: "failure-timeout " + cib.Duration(c.p.failTO).String() + " expired"})
 	}
 	for _, p := range w.prims {
-		for ni, n := range w.nodes {
-			if !p.known[ni] && n.state == NodeOnline && !n.fence && !n.maint {
+		for ni := range w.nodes {
+			if w.needsProbe(p, ni) {
 				emit(p, Action{Op: OpMonitor, Timeout: opTimeout(p, OpMonitor, 0, ""), Reason: "state unknown"}, ni)
 			}
 		}
@@ -590,7 +603,7 @@ func (w *world) orderEdges(g *graph) {
 		}
 	}
 	inverse := map[string]string{OpStart: OpStop, OpStop: OpStart, OpPromote: OpDemote, OpDemote: OpPromote}
-	for _, oc := range w.orders() {
+	for _, oc := range w.orders {
 		o := oc.c
 		interleave := oc.first.kind == unitClone && oc.then.kind == unitClone && oc.then.interleave
 		link := func(fop, top string, fromPrims, toPrims []*prim, label string) {

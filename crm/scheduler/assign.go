@@ -539,7 +539,10 @@ func (w *world) promote(u *unit) {
 		}
 	}
 	if roleRank[p.target] < roleRank[cib.RoleStarted] || !w.quorate {
-		u.promoResult = "no promotion: " + map[bool]string{true: "target-role " + p.target, false: "no quorum"}[w.quorate]
+		u.promoResult = "no promotion: target-role " + p.target
+		if !w.quorate {
+			u.promoResult = "no promotion: no quorum"
+		}
 		return
 	}
 	type cand struct {
@@ -656,7 +659,7 @@ func (w *world) applyOrderRunnability() {
 	limit := len(w.cfg.Constraints.Order) + len(w.colos) + 2
 	for changed, rounds := true, 0; changed && rounds <= limit; rounds++ {
 		changed = false
-		for _, oc := range w.orders() {
+		for _, oc := range w.orders {
 			o := oc.c
 			if o.Kind != cib.OrderMandatory || (o.ThenAction != OpStart && o.ThenAction != OpPromote) {
 				continue
@@ -701,28 +704,6 @@ func (w *world) runsNow(id string) bool {
 		}
 	}
 	return false
-}
-
-func (w *world) orders() []*orderC {
-	if w.orderList != nil {
-		return w.orderList
-	}
-	var out []*orderC
-	seen := map[*orderC]bool{}
-	for _, u := range w.units {
-		for _, oc := range u.orders {
-			if !seen[oc] {
-				seen[oc] = true
-				out = append(out, oc)
-			}
-		}
-	}
-	slices.SortFunc(out, func(a, b *orderC) int { return cmp.Compare(a.c.ID, b.c.ID) })
-	if out == nil {
-		out = []*orderC{}
-	}
-	w.orderList = out
-	return out
 }
 
 // willRun reports whether resource id (any kind) will be running (action

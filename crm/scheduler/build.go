@@ -1,6 +1,7 @@
 package scheduler
 
 import (
+	"cmp"
 	"fmt"
 	"slices"
 	"strconv"
@@ -38,16 +39,15 @@ type world struct {
 	startFatal bool
 	probes bool
 
-	orderList []*orderC // every order constraint, by id
-	locs      []*location
-	locsOf    map[string][]*location
-	colos     []*colocation
-	clears    []clearFC
+	orders []*orderC // every order constraint, by id
+	locs   []*location
+	locsOf map[string][]*location
+	colos  []*colocation
+	clears []clearFC
 }
 
 type node struct {
 	name    string
-	i       int
 	state   NodeState
 	probed  bool
 	standby bool
@@ -59,17 +59,15 @@ type node struct {
 	cap     map[string]int64
 	used    map[string]int64
 	count   int // resources allocated to it so far
-	present bool
 }
 
 // prim is one primitive with its resolved meta attributes and its state on
 // each node.
 type prim struct {
-	cfg   *cib.Primitive
-	id    string
-	order int
-	unit  *unit // its top-level unit
-	pos   int   // position in its group (0 if none)
+	cfg  *cib.Primitive
+	id   string
+	unit *unit // its top-level unit
+	pos  int   // position in its group (0 if none)
 
 	stickiness cib.Score
 	threshold  int64 // 0: never
@@ -166,7 +164,6 @@ type unit struct {
 
 	asDep  []*colocation // this with primary
 	asPrim []*colocation // dependent with this
-	orders []*orderC
 }
 
 // inst is one clone instance's placement.
@@ -284,7 +281,7 @@ func build(cfg *cib.Config, st *Status, opt Options) (*world, error) {
 	slices.Sort(names)
 	for i, name := range names {
 		w.nodeIdx[name] = i
-		n := &node{name: name, i: i, state: NodeOffline, attrs: map[string]string{}}
+		n := &node{name: name, state: NodeOffline, attrs: map[string]string{}}
 		if cn := cfg.Node(name); cn != nil {
 			n.standby, n.maint = cn.Standby, cn.Maintenance
 			for k, v := range cn.Attributes {
@@ -296,7 +293,6 @@ func build(cfg *cib.Config, st *Status, opt Options) (*world, error) {
 	}
 	for _, ns := range st.Nodes {
 		n := w.nodes[w.nodeIdx[ns.Name]]
-		n.present = true
 		n.state = ns.State
 		if n.state == "" {
 			n.state = NodeOnline
@@ -333,7 +329,7 @@ func build(cfg *cib.Config, st *Status, opt Options) (*world, error) {
 
 func (w *world) newPrim(p *cib.Primitive, u *unit, pos int, chain []map[string]string) *prim {
 	chain = append([]map[string]string{p.Meta}, chain...)
-	pr := &prim{cfg: p, id: p.ID, unit: u, pos: pos, order: len(w.prims)}
+	pr := &prim{cfg: p, id: p.ID, unit: u, pos: pos}
 	pr.stickiness, _ = cib.ParseScore(w.meta(chain, "resource-stickiness"))
 	if t, err := cib.ParseScore(w.meta(chain, "migration-threshold")); err == nil && t < cib.Infinity && t > 0 {
 		pr.threshold = int64(t)
@@ -485,12 +481,9 @@ func (w *world) buildConstraints() error {
 		if f == nil || t == nil {
 			return fmt.Errorf("order %s: unknown resource", o.ID)
 		}
-		oc := &orderC{c: o, first: f, then: t}
-		f.orders = append(f.orders, oc)
-		if t != f {
-			t.orders = append(t.orders, oc)
-		}
+		w.orders = append(w.orders, &orderC{c: o, first: f, then: t})
 	}
+	slices.SortFunc(w.orders, func(a, b *orderC) int { return cmp.Compare(a.c.ID, b.c.ID) })
 	return nil
 }
 

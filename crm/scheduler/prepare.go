@@ -73,9 +73,9 @@ func (w *world) prepare(st *Status) {
 		for _, r := range p.stoppedFails {
 			op := cmp.Or(r.failedOp, OpMonitor)
 			n := w.nodes[r.node]
-			switch w.onFail(p, op, r.role) {
+			switch of := w.onFail(p, op, r.role); of {
 			case "stop", "block":
-				p.stop, p.stopWhy = true, "on-fail="+w.onFail(p, cmp.Or(r.failedOp, OpMonitor), r.role)+" after its "+cmp.Or(r.failedOp, OpMonitor)+" failed"
+				p.stop, p.stopWhy = true, "on-fail="+of+" after its "+op+" failed"
 			case "standby":
 				n.standby = true
 				n.why = "standby (on-fail=standby after " + p.id + " failed)"

@@ -89,7 +89,10 @@ func TestExplainGivesContributionsAndDecision(t *testing.T) {
 		}
 	}
 	// Without Explain, no explanations are built.
-	p, _ = Schedule(cfg, st, Options{})
+	p, err = Schedule(cfg, st, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
 	if p.Explanations != nil {
 		t.Error("explanations without Explain")
 	}
