@@ -23,6 +23,7 @@ func BenchmarkSchedule(b *testing.B) {
 	sizes := []struct{ nodes, resources, constraints int }{
 		{3, 100, 100},
 		{16, 1000, 1000},
+		{32, 1000, 1000}, // the node-failure target size
 		{32, 5000, 5000},
 		{100, 10000, 10000},
 	}
