@@ -9,8 +9,10 @@ VERSION ?= $(shell git describe --always --dirty 2>/dev/null || echo dev)
 # fail at the deadline with a bare "context deadline exceeded" on a loaded
 # machine (go.dev/issue/75804, fixed in Go 1.27).
 FUZZTIME ?= 100000x
+# Checks per scheduler property in `make prop` (part of `make test`).
+PROPCHECKS ?= 2000
 
-.PHONY: all build deps test vet fmt-check unit fuzz demo bench clean
+.PHONY: all build deps test vet fmt-check unit fuzz prop demo bench clean
 
 all: build
 
@@ -36,7 +38,12 @@ fuzz:
 	$(GO) test ./cib -run '^$$' -fuzz '^FuzzDecodeJSON$$' -fuzztime $(FUZZTIME)
 	$(GO) test ./cib -run '^$$' -fuzz '^FuzzDecodeCommand$$' -fuzztime $(FUZZTIME)
 
-test: deps fmt-check vet unit fuzz
+# The scheduler's property tests with more random inputs than `unit` runs
+# (longer: make prop PROPCHECKS=20000).
+prop:
+	$(GO) test -count=1 ./crm/scheduler -run '^TestProp' -rapid.checks=$(PROPCHECKS) -rapid.nofailfile
+
+test: deps fmt-check vet unit fuzz prop
 
 demo: deps build
 	./scripts/demo.sh

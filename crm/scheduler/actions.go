@@ -96,9 +96,13 @@ func (w *world) steps(p *prim) []*step {
 	// stay as they are, unless it comes after the pinned member of a group
 	// and the node may no longer run the clone.
 	pinnedOn := map[int]int{}
+	overOn := map[int]int{}
 	for _, in := range next {
 		if in.fixed != "" {
 			pinnedOn[in.node]++
+			if in.over {
+				overOn[in.node]++
+			}
 		}
 	}
 	if u.kind == unitClone && len(u.prims) > 1 {
@@ -111,8 +115,12 @@ func (w *world) steps(p *prim) []*step {
 					}
 				}
 			}
-			if !w.staysPinned(u, p, ni, first) {
+			switch {
+			case p.pos <= first:
+			case !w.staysPinned(u, p, ni, first):
 				delete(pinnedOn, ni)
+			default:
+				pinnedOn[ni] -= overOn[ni]
 			}
 		}
 	}
@@ -140,7 +148,13 @@ func (w *world) steps(p *prim) []*step {
 	for _, r := range free {
 		if pinnedOn[r.node] > 0 && !r.implied {
 			pinnedOn[r.node]--
-			out = append(out, &step{p: p, node: r.node, from: r.role, to: r.role, fixed: true, reason: "pinned with its clone instance"})
+			s := &step{p: p, node: r.node, from: r.role, to: r.role, fixed: true, reason: "pinned with its clone instance"}
+			if r.role == cib.RolePromoted && p.managed && (p.target == cib.RoleUnpromoted || len(u.prims) > 1) {
+				// It stays, but as no promoted group instance is chosen
+				// (or target-role forbids it), unpromoted.
+				s.to, s.fixed, s.pinned = cib.RoleUnpromoted, false, true
+			}
+			out = append(out, s)
 			continue
 		}
 		rest = append(rest, r)
@@ -306,13 +320,19 @@ type graph struct {
 	acts []Action
 	// soft names the order constraint whose edges are being added; such
 	// edges are recorded so that a cycle can be broken by dropping them.
-	soft  string
-	softs []softEdge
+	soft     string
+	softRank int
+	softs    []softEdge
 }
 
+// softEdge is an edge of an order constraint. A loop is broken by dropping
+// its edges of the lowest rank first: the reverse of a symmetrical order
+// between promote/demote actions (0), such an order itself (1), the
+// reverse of a start/stop order (2), a start/stop order itself (3).
 type softEdge struct {
 	from, to int
 	order    string
+	rank     int
 }
 
 func (g *graph) add(a Action) int {
@@ -328,7 +348,7 @@ func (g *graph) edge(from, to int) {
 	}
 	g.acts[to].After = append(g.acts[to].After, from)
 	if g.soft != "" {
-		g.softs = append(g.softs, softEdge{from, to, g.soft})
+		g.softs = append(g.softs, softEdge{from, to, g.soft, g.softRank})
 	}
 }
 
@@ -630,10 +650,12 @@ func (w *world) orderEdges(g *graph) {
 		if o.First == o.Then {
 			continue
 		}
-		g.soft = o.ID
+		startStop := (o.FirstAction == OpStart || o.FirstAction == OpStop) && (o.ThenAction == OpStart || o.ThenAction == OpStop)
+		g.soft, g.softRank = o.ID, 1+2*boolInt(startStop)
 		link(o.FirstAction, o.ThenAction, fp, tp, "order "+o.ID)
 		if o.Symmetrical && o.Kind != cib.OrderSerialize {
 			if ti, fi := inverse[o.ThenAction], inverse[o.FirstAction]; ti != "" && fi != "" {
+				g.softRank--
 				link(ti, fi, tp, fp, "order "+o.ID+" (reverse)")
 			}
 		}
@@ -666,8 +688,14 @@ func (w *world) finish(g *graph) error {
 		}
 		drop := map[[2]int]bool{}
 		var orders []string
+		rank := -1
 		for _, e := range g.softs {
-			if inLoop[e.from] && inLoop[e.to] {
+			if inLoop[e.from] && inLoop[e.to] && (rank < 0 || e.rank < rank) {
+				rank = e.rank
+			}
+		}
+		for _, e := range g.softs {
+			if inLoop[e.from] && inLoop[e.to] && e.rank == rank {
 				drop[[2]int{e.from, e.to}] = true
 				if !slices.Contains(orders, e.order) {
 					orders = append(orders, e.order)

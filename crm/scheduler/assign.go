@@ -98,6 +98,23 @@ func (w *world) primarySet(u *unit, role string) []bool {
 	return set
 }
 
+// pinnedNodes is where the members of a primitive or group stay pinned
+// (unmanaged, blocked), which may be more than one node.
+func (w *world) pinnedNodes(u *unit) []bool {
+	set := make([]bool, len(w.nodes))
+	if u.kind == unitClone {
+		return set
+	}
+	for _, p := range u.prims {
+		for _, r := range p.running {
+			if r.blocked != "" {
+				set[r.node] = true
+			}
+		}
+	}
+	return set
+}
+
 func anyTrue(b []bool) bool { return slices.Contains(b, true) }
 
 func nodeList(w *world, set []bool) string {
@@ -140,8 +157,11 @@ func (w *world) assign(u *unit) {
 				}
 			}
 		case c.score <= -cib.Infinity:
+			// A pinned member of a group that stays away from the group's
+			// node (a split, unmanaged group) still counts.
+			stays := w.pinnedNodes(c.prim)
 			for ni := range w.nodes {
-				if set[ni] {
+				if set[ni] || stays[ni] {
 					u.add(ni, -cib.Infinity, src+" (runs here)")
 				}
 			}
@@ -443,7 +463,8 @@ func (w *world) assignClone(u *unit) {
 			if r.keepAs != "" {
 				role = r.keepAs
 			}
-			u.inst = append(u.inst, inst{node: ni, role: role, fixed: r.blocked})
+			over := len(u.inst) >= u.cloneMax || cnt[ni] >= u.cloneNodeMax
+			u.inst = append(u.inst, inst{node: ni, role: role, fixed: r.blocked, over: over})
 			cnt[ni]++
 			w.take(ni, u.prims)
 		}
@@ -684,14 +705,47 @@ func (w *world) applyOrderRunnability() {
 			if c.score < cib.Infinity || (c.depRole != "" && c.depRole != cib.RoleStarted) {
 				continue
 			}
-			if anyTrue(w.primarySet(c.prim, c.primRole)) || !w.willRun(c.dep.id, OpStart) {
+			set := w.primarySet(c.prim, c.primRole)
+			if !w.willRun(c.dep.id, OpStart) {
 				continue
 			}
-			if w.stopRsc(c.dep.id, fmt.Sprintf("colocation %s: %s will not be running", c.c.ID, c.prim.id)) {
+			if !anyTrue(set) {
+				if w.stopRsc(c.dep.id, fmt.Sprintf("colocation %s: %s will not be running", c.c.ID, c.prim.id)) {
+					changed = true
+				}
+				continue
+			}
+			// The primary lost instances after the dependent was placed
+			// with them: what is left outside its nodes stops.
+			if w.dropOutside(c.dep, set, fmt.Sprintf("colocation %s: %s will not be running there", c.c.ID, c.prim.id)) {
 				changed = true
 			}
 		}
 	}
+}
+
+// dropOutside stops what of u is placed outside set (not its pinned
+// instances); it reports whether anything changed.
+func (w *world) dropOutside(u *unit, set []bool, reason string) bool {
+	if u.kind != unitClone {
+		if u.fixed || u.node < 0 || u.placed == 0 || set[u.node] {
+			return false
+		}
+		return w.stopRsc(u.id, reason)
+	}
+	var keep []inst
+	for _, in := range u.inst {
+		if in.fixed != "" || set[in.node] {
+			keep = append(keep, in)
+		}
+	}
+	if len(keep) == len(u.inst) {
+		return false
+	}
+	u.inst = keep
+	u.reason = reason
+	u.result += "; " + reason
+	return true
 }
 
 // runsNow reports whether any primitive of resource id runs now.

@@ -171,6 +171,9 @@ type inst struct {
 	node  int
 	role  string
 	fixed string // why it is pinned where it runs ("" if placed freely)
+	// over: a pinned instance beyond clone-max or clone-node-max; the
+	// later members of its group do not stay with it.
+	over bool
 }
 
 type location struct {

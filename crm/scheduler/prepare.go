@@ -96,7 +96,7 @@ func (w *world) prepare(st *Status) {
 				r.failed = false
 			case "block":
 				r.blocked = fmt.Sprintf("blocked: its %s failed on %s (on-fail=block)", op, n.name)
-				if op == OpStop {
+				if op == OpStop && !n.fence {
 					w.warn("%s: its stop failed on %s and fencing is not enabled: left blocked there until an operator cleans it up", p.id, n.name)
 				}
 			case "stop":
@@ -106,7 +106,7 @@ func (w *world) prepare(st *Status) {
 				n.why = "standby (on-fail=standby after " + p.id + " failed)"
 			case "fence":
 				switch {
-				case fenceOK && n.state == NodeOnline:
+				case fenceOK && (n.state == NodeOnline || n.state == NodeUnclean):
 					n.fence = true
 				case op == OpStop:
 					r.blocked = fmt.Sprintf("blocked: its stop failed on %s and it cannot be fenced", n.name)
@@ -158,7 +158,8 @@ func (w *world) prepare(st *Status) {
 			n := w.nodes[r.node]
 			switch {
 			case n.fence:
-				r.implied = true
+				// Fencing stops it, whatever its failure's on-fail said.
+				r.implied, r.blocked, r.keepAs = true, "", ""
 			case r.blocked != "":
 			case n.state == NodeUnclean:
 				r.blocked = "blocked: " + n.name + " is unclean and cannot be fenced yet"
