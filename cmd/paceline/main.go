@@ -62,6 +62,7 @@ func newRootCmd(stdout, stderr io.Writer) *cobra.Command {
 		newClusterCmd(g),
 		newKeyCmd(g),
 		newSimulateCmd(g),
+		newOCFCmd(g),
 	)
 	addConfigCommands(root, g)
 	return root
@@ -72,6 +73,10 @@ func main() {
 	defer stop()
 	root := newRootCmd(os.Stdout, os.Stderr)
 	if err := root.ExecuteContext(ctx); err != nil {
+		var ec exitCode
+		if errors.As(err, &ec) {
+			os.Exit(int(ec)) // an OCF agent's return code: nothing to print
+		}
 		// A validation error lists one problem per line: indent the rest.
 		fmt.Fprintln(os.Stderr, "Error:", strings.ReplaceAll(err.Error(), "\n", "\n  "))
 		var ue usageError
@@ -81,6 +86,12 @@ func main() {
 		os.Exit(1)
 	}
 }
+
+// exitCode is a command's result that is only an exit status (an OCF
+// agent's return code from `paceline ocf`).
+type exitCode int
+
+func (e exitCode) Error() string { return fmt.Sprintf("exit status %d", int(e)) }
 
 // usageError marks errors in how a command was called (exit status 2).
 type usageError struct{ error }

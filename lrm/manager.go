@@ -1,0 +1,220 @@
+package lrm
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"runtime"
+	"sync"
+	"time"
+
+	"github.com/paceline/paceline/agents/ocf"
+)
+
+// Options configure a Manager.
+type Options struct {
+	// Node is this node's name (in events and history).
+	Node string
+	// MaxParallel bounds the actions running at once on this node;
+	// default twice the number of CPUs (Pacemaker's node-action-limit).
+	MaxParallel int
+	OCF         *OCF     // the ocf class; default &OCF{}
+	LSB         *LSB     // the lsb class; default &LSB{}
+	Builtin     *Builtin // ocf:paceline:* agents run in-process
+	// Systemd is the systemd class (nil: systemd resources fail as not
+	// installed, with a reason).
+	Systemd Runner
+	// HistoryDepth is how many recent operations are kept per resource
+	// (default 20), besides the last one of each kind.
+	HistoryDepth int
+	// OutputBytes bounds the output excerpt kept in the history per
+	// operation (default 2048; the result returned to the caller has up
+	// to HeadBytes+TailBytes).
+	OutputBytes int
+	// OnChange receives a recurring monitor's result whenever it differs
+	// from the previous one (the first is compared with the expected
+	// code). It is called from the monitor's goroutine and must not block
+	// for long.
+	OnChange func(Event)
+	Log      *slog.Logger
+}
+
+// Event is a recurring monitor's changed result.
+type Event struct {
+	Node     string
+	Op       Op
+	Expected int // the return code the monitor was started to expect
+	Previous Result
+}
+
+// Manager runs the actions of this node's resources: one at a time per
+// resource, at most MaxParallel at once, each bounded by its timeout.
+type Manager struct {
+	opt   Options
+	log   *slog.Logger
+	slots chan struct{}
+
+	mu        sync.Mutex
+	locks     map[string]chan struct{} // per resource
+	hist      map[string]*History
+	recurring map[string]*recurring // by Request.Key()
+	callID    int64
+	closed    bool
+	wg        sync.WaitGroup
+}
+
+// New makes a Manager.
+func New(opt Options) *Manager {
+	if opt.MaxParallel <= 0 {
+		opt.MaxParallel = 2 * runtime.NumCPU()
+	}
+	if opt.OCF == nil {
+		opt.OCF = &OCF{}
+	}
+	if opt.LSB == nil {
+		opt.LSB = &LSB{}
+	}
+	if opt.Builtin == nil {
+		opt.Builtin = &Builtin{}
+	}
+	if opt.HistoryDepth <= 0 {
+		opt.HistoryDepth = 20
+	}
+	if opt.OutputBytes <= 0 {
+		opt.OutputBytes = 2048
+	}
+	log := opt.Log
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	return &Manager{
+		opt: opt, log: log.With("node", opt.Node),
+		slots:     make(chan struct{}, opt.MaxParallel),
+		locks:     map[string]chan struct{}{},
+		hist:      map[string]*History{},
+		recurring: map[string]*recurring{},
+	}
+}
+
+// runner picks the class that runs an agent.
+func (m *Manager) runner(a Agent) (Runner, error) {
+	if a.Class != "" && (!safeName(a.Type) || a.Class == ClassOCF && !safeName(a.Provider)) {
+		return nil, fmt.Errorf("agent %q: the provider and type must be plain names", a)
+	}
+	switch a.Class {
+	case ClassOCF:
+		if a.Provider == ocf.Provider && m.opt.Builtin.Has(a.Type) {
+			return m.opt.Builtin, nil
+		}
+		return m.opt.OCF, nil
+	case ClassLSB:
+		return m.opt.LSB, nil
+	case ClassSystemd:
+		if m.opt.Systemd == nil {
+			return nil, fmt.Errorf("%s: the systemd class is not available on this node", a)
+		}
+		return m.opt.Systemd, nil
+	}
+	return nil, fmt.Errorf("%s: unknown agent class %q (want ocf, lsb or systemd)", a, a.Class)
+}
+
+var knownActions = map[string]bool{
+	ocf.Start: true, ocf.Stop: true, ocf.Monitor: true, ocf.Promote: true, ocf.Demote: true,
+	ocf.Notify: true, ocf.Reload: true, ocf.MetaData: true, ocf.ValidateAll: true,
+}
+
+// check validates a request before it is queued.
+func check(req Request) error {
+	switch {
+	case req.Rsc == "":
+		return fmt.Errorf("request without a resource name")
+	case !knownActions[req.Action]:
+		return fmt.Errorf("%s: unknown action %q", req.Rsc, req.Action)
+	case req.Interval < 0 || req.Timeout < 0:
+		return fmt.Errorf("%s: negative interval or timeout", req.Rsc)
+	case req.Interval > 0 && req.Action != ocf.Monitor:
+		return fmt.Errorf("%s: only monitors recur (%s with interval %v)", req.Rsc, req.Action, req.Interval)
+	}
+	return nil
+}
+
+// Exec runs one action and records it in the resource's history. It waits
+// for the resource's earlier actions and for a free slot; ctx bounds the
+// wait and the action (which also ends at req.Timeout, default 20 s). A
+// stop first cancels the resource's recurring monitors, as Pacemaker's
+// executor does.
+func (m *Manager) Exec(ctx context.Context, req Request) Op {
+	queued := time.Now()
+	op := Op{Rsc: req.Rsc, Agent: req.Agent.String(), Action: req.Action, Interval: req.Interval, Started: queued}
+	fail := func(st ExecStatus, rc int, reason string) Op {
+		op.Result = Result{RC: rc, Status: st, Reason: reason}
+		return m.record(op, req)
+	}
+	if err := check(req); err != nil {
+		return fail(StatusError, ocf.ErrArgs, err.Error())
+	}
+	run, err := m.runner(req.Agent)
+	if err != nil {
+		return fail(StatusNotInstalled, ocf.ErrInstalled, err.Error())
+	}
+	if req.Timeout == 0 {
+		req.Timeout = ocf.DefaultTimeout
+	}
+	if req.Action == ocf.Stop {
+		m.cancelRecurring(req.Rsc)
+	}
+	release, err := m.acquire(ctx, req.Rsc)
+	if err != nil {
+		return fail(StatusCancelled, ocf.ErrGeneric, fmt.Sprintf("%s: %s not run: %v", req.Rsc, req.Action, err))
+	}
+	defer release()
+	op.Started = time.Now()
+	op.QueueMS = ms(op.Started.Sub(queued))
+	rctx, cancel := context.WithTimeout(ctx, req.Timeout)
+	op.Result = run.Run(rctx, req)
+	cancel()
+	op.ExecMS = ms(time.Since(op.Started))
+	return m.record(op, req)
+}
+
+// acquire takes the resource's lock, then a slot.
+func (m *Manager) acquire(ctx context.Context, rsc string) (func(), error) {
+	m.mu.Lock()
+	if m.closed {
+		m.mu.Unlock()
+		return nil, fmt.Errorf("the resource manager is shut down")
+	}
+	l := m.locks[rsc]
+	if l == nil {
+		l = make(chan struct{}, 1)
+		m.locks[rsc] = l
+	}
+	m.mu.Unlock()
+	select {
+	case l <- struct{}{}:
+	case <-ctx.Done():
+		return nil, context.Cause(ctx)
+	}
+	select {
+	case m.slots <- struct{}{}:
+	case <-ctx.Done():
+		<-l
+		return nil, context.Cause(ctx)
+	}
+	return func() { <-m.slots; <-l }, nil
+}
+
+func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
+
+// Close cancels every recurring monitor and waits for them to end. Exec
+// calls after Close fail.
+func (m *Manager) Close() {
+	m.mu.Lock()
+	m.closed = true
+	for k, r := range m.recurring {
+		r.cancel()
+		delete(m.recurring, k)
+	}
+	m.mu.Unlock()
+	m.wg.Wait()
+}

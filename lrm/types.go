@@ -1,0 +1,137 @@
+package lrm
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/paceline/paceline/agents/ocf"
+)
+
+// Agent classes.
+const (
+	ClassOCF     = "ocf"
+	ClassLSB     = "lsb"
+	ClassSystemd = "systemd"
+)
+
+// Agent names a resource agent: class, provider (ocf only) and type, as in
+// "ocf:heartbeat:Dummy", "lsb:nginx" or "systemd:redis-server".
+type Agent struct {
+	Class, Provider, Type string
+}
+
+// ParseAgent reads "class:provider:type" (ocf) or "class:type".
+func ParseAgent(s string) (Agent, error) {
+	var a Agent
+	parts := splitColon(s)
+	switch {
+	case len(parts) == 3 && parts[0] == ClassOCF:
+		a = Agent{Class: parts[0], Provider: parts[1], Type: parts[2]}
+	case len(parts) == 2 && (parts[0] == ClassLSB || parts[0] == ClassSystemd):
+		a = Agent{Class: parts[0], Type: parts[1]}
+	default:
+		return a, fmt.Errorf("agent %q: want ocf:PROVIDER:TYPE, lsb:TYPE or systemd:TYPE", s)
+	}
+	if a.Type == "" || !safeName(a.Type) || a.Class == ClassOCF && (a.Provider == "" || !safeName(a.Provider)) {
+		return a, fmt.Errorf("agent %q: the provider and type must be plain names", s)
+	}
+	return a, nil
+}
+
+func splitColon(s string) []string {
+	var out []string
+	start := 0
+	for i := 0; i < len(s); i++ {
+		if s[i] == ':' {
+			out = append(out, s[start:i])
+			start = i + 1
+		}
+	}
+	return append(out, s[start:])
+}
+
+// safeName: a provider or type is a file name, never a path.
+func safeName(s string) bool {
+	if s == "" || s == "." || s == ".." {
+		return false
+	}
+	for _, c := range s {
+		if c == '/' || c == 0 {
+			return false
+		}
+	}
+	return true
+}
+
+func (a Agent) String() string {
+	if a.Class == ClassOCF {
+		return a.Class + ":" + a.Provider + ":" + a.Type
+	}
+	return a.Class + ":" + a.Type
+}
+
+// Request is one action on one resource.
+type Request struct {
+	// Rsc is the resource's instance name (OCF_RESOURCE_INSTANCE): the
+	// primitive's ID, with ":N" for a clone instance.
+	Rsc   string
+	Agent Agent
+	// Action is start, stop, monitor, promote, demote, notify, reload,
+	// meta-data or validate-all.
+	Action   string
+	Interval time.Duration // a recurring monitor's interval (0: one-shot)
+	Timeout  time.Duration // 0: the agent's advised timeout, else 20 s
+	Params   map[string]string
+	Meta     map[string]string
+}
+
+// Key names a request's operation as Pacemaker does: RSC_ACTION_INTERVALMS.
+func (r Request) Key() string {
+	return fmt.Sprintf("%s_%s_%d", r.Rsc, r.Action, r.Interval.Milliseconds())
+}
+
+// ExecStatus says how an execution ended, apart from its return code (as
+// Pacemaker's op-status).
+type ExecStatus string
+
+const (
+	// StatusDone: the agent ran and returned RC.
+	StatusDone ExecStatus = "done"
+	// StatusTimeout: the agent was killed at its timeout (RC is
+	// ocf.ErrGeneric).
+	StatusTimeout ExecStatus = "timeout"
+	// StatusNotInstalled: the agent could not be found or executed (RC
+	// is ocf.ErrInstalled).
+	StatusNotInstalled ExecStatus = "not-installed"
+	// StatusError: the request could not be carried out (RC is
+	// ocf.ErrGeneric, Reason says why).
+	StatusError ExecStatus = "error"
+	// StatusCancelled: cancelled before or while running (a recurring
+	// monitor stopped, the manager shut down).
+	StatusCancelled ExecStatus = "cancelled"
+)
+
+// Result is what one execution gave. Return codes are OCF's for every
+// class (an LSB status of 3 is ocf.NotRunning).
+type Result struct {
+	RC     int        `json:"rc"`
+	Status ExecStatus `json:"status"`
+	// Reason explains a status other than done, or a failure, in words.
+	Reason string `json:"reason,omitempty"`
+	// Output is an excerpt of what the agent printed (bounded).
+	Output string `json:"output,omitempty"`
+}
+
+// OK reports whether the result is the expected success of its action:
+// 0, or for a monitor also "not running" is a valid answer (the caller
+// decides whether it was expected).
+func (r Result) OK() bool { return r.Status == StatusDone && r.RC == ocf.Success }
+
+// Runner runs one action of one agent class, with no queueing: the
+// Manager serialises per resource and bounds concurrency. Run must end by
+// the request's timeout (the context carries it), kill whatever it
+// started, and report rather than return errors.
+type Runner interface {
+	Run(ctx context.Context, req Request) Result
+}
