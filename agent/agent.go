@@ -20,6 +20,7 @@ import (
 
 	"github.com/paceline/paceline/cib"
 	"github.com/paceline/paceline/cib/raftstore"
+	"github.com/paceline/paceline/lrm"
 	"github.com/paceline/paceline/messaging"
 	"github.com/paceline/paceline/pki"
 )
@@ -33,6 +34,7 @@ type Agent struct {
 	log   *slog.Logger
 	store *raftstore.Store
 	ms    *messaging.Membership // nil when gossip-port is 0
+	lrm   *lrm.Manager
 
 	wasQuorate atomic.Bool // the last quorum decision (for wait_for_all)
 	ping       *pinger
@@ -83,7 +85,10 @@ func Start(cfg Config, log *slog.Logger, opt Options) (*Agent, error) {
 		}
 		a.store.Handle("keyring", a.handleKeyringRPC)
 	}
+	a.lrm = a.newLRM()
+	a.registerLRMRPCs()
 	if err := a.listen(); err != nil {
+		a.lrm.Close()
 		a.stopMembership(false)
 		a.store.Close()
 		return nil, err
@@ -186,6 +191,7 @@ func (a *Agent) Stop() {
 	if a.ln != nil {
 		_ = os.Remove(a.cfg.APISocket)
 	}
+	a.lrm.Close()
 	a.stopMembership(false)
 	a.store.Close()
 }

@@ -25,6 +25,8 @@ func (a *Agent) routes() http.Handler {
 	mux.HandleFunc("GET /v1/members", a.getMembers)
 	mux.HandleFunc("POST /v1/attrs", a.postAttr)
 	mux.HandleFunc("POST /v1/keyring", a.postKeyring)
+	mux.HandleFunc("GET /v1/lrm/history", a.getHistory)
+	mux.HandleFunc("POST /v1/lrm/exec", a.postExec)
 	return mux
 }
 

@@ -5,11 +5,17 @@
 //	POST /v1/commands            apply one command: CommandRequest -> CommandResult
 //	POST /v1/commands?dry-run=1  validate only, against the local configuration
 //	GET  /v1/cluster             raft membership and this node: ClusterInfo
+//	GET  /v1/lrm/history         op history (?rsc=ID, ?node=NAME): HistoryReply
+//	POST /v1/lrm/exec            run one action by hand: ExecRequest -> lrm.Op
 //
 // Errors come back as a non-2xx status with an ErrorBody.
 package api
 
-import "encoding/json"
+import (
+	"encoding/json"
+
+	"github.com/paceline/paceline/lrm"
+)
 
 // CommandRequest carries one cib command by name, e.g.
 // {"type":"CreatePrimitive","cmd":{...}}.
@@ -106,4 +112,19 @@ type KeyringResult struct {
 	Keys    []string `json:"keys,omitempty"`
 	Primary string   `json:"primary,omitempty"`
 	Error   string   `json:"error,omitempty"`
+}
+
+// ExecRequest asks a node's resource manager to run one action of a
+// configured resource by hand (POST /v1/lrm/exec): `paceline resource op`.
+type ExecRequest struct {
+	Rsc      string `json:"rsc"`
+	Action   string `json:"action"`
+	Interval string `json:"interval,omitempty"` // a monitor's, e.g. "10s": its timeout and role apply
+	Node     string `json:"node,omitempty"`     // "" or the local node
+}
+
+// HistoryReply is a node's op history (GET /v1/lrm/history?rsc=&node=).
+type HistoryReply struct {
+	Node      string        `json:"node"`
+	Resources []lrm.History `json:"resources"`
 }

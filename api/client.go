@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/paceline/paceline/cib"
+	"github.com/paceline/paceline/lrm"
 )
 
 // Client talks to one node agent over its unix socket.
@@ -152,4 +153,30 @@ func (c *Client) Keyring(ctx context.Context, action, key string) ([]KeyringResu
 		return nil, err
 	}
 	return out, nil
+}
+
+// History reads a node's op history: of one resource (rsc) or all ("");
+// node "" is the local node.
+func (c *Client) History(ctx context.Context, rsc, node string) (*HistoryReply, error) {
+	q := url.Values{}
+	if rsc != "" {
+		q.Set("rsc", rsc)
+	}
+	if node != "" {
+		q.Set("node", node)
+	}
+	var h HistoryReply
+	if err := c.do(ctx, http.MethodGet, "/v1/lrm/history?"+q.Encode(), nil, &h); err != nil {
+		return nil, err
+	}
+	return &h, nil
+}
+
+// Exec runs one action of a configured resource by hand on a node.
+func (c *Client) Exec(ctx context.Context, req ExecRequest) (*lrm.Op, error) {
+	var op lrm.Op
+	if err := c.do(ctx, http.MethodPost, "/v1/lrm/exec", req, &op); err != nil {
+		return nil, err
+	}
+	return &op, nil
 }

@@ -54,10 +54,17 @@ type LSB struct {
 	Grace time.Duration
 }
 
+func (l *LSB) path(typ string) string { return filepath.Join(cmp.Or(l.Dir, "/etc/init.d"), typ) }
+
+// Has reports whether an init script of that name exists.
+func (l *LSB) Has(typ string) bool {
+	fi, err := os.Stat(l.path(typ))
+	return err == nil && fi.Mode().IsRegular()
+}
+
 // Run runs one action of an init script.
 func (l *LSB) Run(ctx context.Context, req Request) Result {
-	dir := cmp.Or(l.Dir, "/etc/init.d")
-	path := filepath.Join(dir, req.Agent.Type)
+	path := l.path(req.Agent.Type)
 	switch req.Action {
 	case ocf.MetaData:
 		return lsbMetaData(path, req.Agent.Type)

@@ -109,13 +109,18 @@ func (m *Manager) runner(a Agent) (Runner, error) {
 		return m.opt.OCF, nil
 	case ClassLSB:
 		return m.opt.LSB, nil
+	case ClassService:
+		if m.opt.LSB.Has(a.Type) || m.opt.Systemd == nil {
+			return m.opt.LSB, nil
+		}
+		return m.opt.Systemd, nil
 	case ClassSystemd:
 		if m.opt.Systemd == nil {
 			return nil, fmt.Errorf("%s: the systemd class is not available on this node", a)
 		}
 		return m.opt.Systemd, nil
 	}
-	return nil, fmt.Errorf("%s: unknown agent class %q (want ocf, lsb or systemd)", a, a.Class)
+	return nil, fmt.Errorf("%s: unknown agent class %q (want ocf, lsb, systemd or service)", a, a.Class)
 }
 
 var knownActions = map[string]bool{

@@ -3,9 +3,11 @@ package lrm
 import (
 	"context"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/paceline/paceline/agents/ocf"
+	"github.com/paceline/paceline/cib"
 )
 
 // Agent classes.
@@ -16,59 +18,20 @@ const (
 )
 
 // Agent names a resource agent: class, provider (ocf only) and type, as in
-// "ocf:heartbeat:Dummy", "lsb:nginx" or "systemd:redis-server".
-type Agent struct {
-	Class, Provider, Type string
-}
+// "ocf:heartbeat:Dummy", "lsb:nginx" or "systemd:redis-server" (the
+// configuration's own type).
+type Agent = cib.Agent
 
-// ParseAgent reads "class:provider:type" (ocf) or "class:type".
-func ParseAgent(s string) (Agent, error) {
-	var a Agent
-	parts := splitColon(s)
-	switch {
-	case len(parts) == 3 && parts[0] == ClassOCF:
-		a = Agent{Class: parts[0], Provider: parts[1], Type: parts[2]}
-	case len(parts) == 2 && (parts[0] == ClassLSB || parts[0] == ClassSystemd):
-		a = Agent{Class: parts[0], Type: parts[1]}
-	default:
-		return a, fmt.Errorf("agent %q: want ocf:PROVIDER:TYPE, lsb:TYPE or systemd:TYPE", s)
-	}
-	if a.Type == "" || !safeName(a.Type) || a.Class == ClassOCF && (a.Provider == "" || !safeName(a.Provider)) {
-		return a, fmt.Errorf("agent %q: the provider and type must be plain names", s)
-	}
-	return a, nil
-}
+// ClassService is Pacemaker's "service" class: an LSB init script if one
+// exists, else a systemd unit.
+const ClassService = "service"
 
-func splitColon(s string) []string {
-	var out []string
-	start := 0
-	for i := 0; i < len(s); i++ {
-		if s[i] == ':' {
-			out = append(out, s[start:i])
-			start = i + 1
-		}
-	}
-	return append(out, s[start:])
-}
+// ParseAgent reads "ocf:PROVIDER:TYPE" or "CLASS:TYPE".
+func ParseAgent(s string) (Agent, error) { return cib.ParseAgent(s) }
 
 // safeName: a provider or type is a file name, never a path.
 func safeName(s string) bool {
-	if s == "" || s == "." || s == ".." {
-		return false
-	}
-	for _, c := range s {
-		if c == '/' || c == 0 {
-			return false
-		}
-	}
-	return true
-}
-
-func (a Agent) String() string {
-	if a.Class == ClassOCF {
-		return a.Class + ":" + a.Provider + ":" + a.Type
-	}
-	return a.Class + ":" + a.Type
+	return s != "" && s != "." && s != ".." && !strings.ContainsAny(s, "/\x00")
 }
 
 // Request is one action on one resource.

@@ -17,6 +17,7 @@ func newResourceCmd(g *globals) *cobra.Command {
 		newResourceMetaCmd(g),
 		newResourceOpCmd(g),
 		newResourceOpRemoveCmd(g),
+		newResourceHistoryCmd(g),
 		newResourceDeleteCmd(g),
 		newResourceShowCmd(g),
 		leaf(g, "list", "List resources as a tree: groups, clones, agents, target-role", resourceList(g)),
@@ -83,7 +84,17 @@ func newResourceOpCmd(g *globals) *cobra.Command {
 	add := changeCmd(g, "add ID NAME [key=value ...]", "Add an operation, keeping the others of its name", parseOpAdd)
 	remove := changeCmd(g, "remove ID NAME", "Remove every operation of this name from a resource", parseOpRemove)
 	remove.Aliases = []string{"delete"}
-	return parent(g, "op", "Add or remove resource operations", nil, add, remove)
+	c := leaf(g, "op {add|remove|RSC ACTION}", "Add or remove resource operations; or run one action (start, stop, monitor, ...) of RSC by hand on this node",
+		func(cmd *cobra.Command, args []string) error {
+			if len(args) == 2 {
+				return resourceExec(g, cmd, args)
+			}
+			return usagef("%s: want add ID NAME, remove ID NAME, or RSC ACTION (start, stop, monitor, promote, demote, reload, validate-all, meta-data)", cmd.CommandPath())
+		})
+	c.Flags().String("interval", "", "with monitor: the configured monitor whose timeout and role apply (it runs once)")
+	c.Flags().String("node", "", "run it on this node of the cluster (default: this node)")
+	c.AddCommand(add, remove)
+	return c
 }
 
 func newResourceOpRemoveCmd(g *globals) *cobra.Command {

@@ -1,0 +1,155 @@
+package agent
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"time"
+
+	"github.com/paceline/paceline/agents"
+	"github.com/paceline/paceline/agents/ocf"
+	"github.com/paceline/paceline/api"
+	"github.com/paceline/paceline/cib"
+	"github.com/paceline/paceline/lrm"
+)
+
+// newLRM makes this node's resource manager.
+func (a *Agent) newLRM() *lrm.Manager {
+	return lrm.New(lrm.Options{
+		Node:    a.cfg.Name,
+		Builtin: &lrm.Builtin{Agents: agents.Builtins(), Log: a.log},
+		Log:     a.log,
+	})
+}
+
+// LRM returns the node's resource manager.
+func (a *Agent) LRM() *lrm.Manager { return a.lrm }
+
+// errNotFound marks a request for something that does not exist (404).
+var errNotFound = errors.New("not found")
+
+// localHistory answers a history query on this node.
+func (a *Agent) localHistory(rsc string) (*api.HistoryReply, error) {
+	rep := &api.HistoryReply{Node: a.cfg.Name, Resources: []lrm.History{}}
+	if rsc == "" {
+		rep.Resources = a.lrm.Histories()
+		return rep, nil
+	}
+	// A clone's instances are recorded as rsc:N.
+	for _, h := range a.lrm.Histories() {
+		if h.Rsc == rsc || len(h.Rsc) > len(rsc) && h.Rsc[:len(rsc)+1] == rsc+":" {
+			rep.Resources = append(rep.Resources, h)
+		}
+	}
+	return rep, nil
+}
+
+// localExec runs one action by hand on this node, for a configured
+// resource.
+func (a *Agent) localExec(ctx context.Context, req api.ExecRequest) (*lrm.Op, error) {
+	var interval time.Duration
+	if req.Interval != "" {
+		d, err := cib.ParseDuration(req.Interval)
+		if err != nil {
+			return nil, fmt.Errorf("interval %q: %w", req.Interval, err)
+		}
+		interval = time.Duration(d)
+	}
+	switch req.Action {
+	case ocf.Start, ocf.Stop, ocf.Monitor, ocf.Promote, ocf.Demote, ocf.Reload, ocf.ValidateAll, ocf.MetaData, ocf.Notify:
+	default:
+		return nil, fmt.Errorf("unknown action %q: want start, stop, monitor, promote, demote, reload, notify, validate-all or meta-data", req.Action)
+	}
+	r, err := lrm.RequestFor(a.store.Config(), req.Rsc, req.Action, interval)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %v", errNotFound, err)
+	}
+	// A hand-run monitor is one-shot: the interval only picks its
+	// configured timeout and role.
+	r.Interval = 0
+	op := a.lrm.Exec(ctx, r)
+	a.log.Info("action run by hand", "rsc", req.Rsc, "action", req.Action, "rc", op.RC, "status", op.Status)
+	return &op, nil
+}
+
+// addrOf is a node's cluster address (for node RPCs), from raft's
+// membership.
+func (a *Agent) addrOf(node string) (string, error) {
+	for _, s := range a.store.Info().Servers {
+		if s.Name == node {
+			return s.Address, nil
+		}
+	}
+	return "", fmt.Errorf("%w: no node %q in the cluster", errNotFound, node)
+}
+
+func (a *Agent) registerLRMRPCs() {
+	a.store.Handle("lrm.history", func(_ context.Context, raw json.RawMessage) (any, error) {
+		var rsc string
+		if err := json.Unmarshal(raw, &rsc); err != nil {
+			return nil, fmt.Errorf("lrm.history: %w", err)
+		}
+		return a.localHistory(rsc)
+	})
+	a.store.Handle("lrm.exec", func(ctx context.Context, raw json.RawMessage) (any, error) {
+		var req api.ExecRequest
+		if err := json.Unmarshal(raw, &req); err != nil {
+			return nil, fmt.Errorf("lrm.exec: %w", err)
+		}
+		return a.localExec(ctx, req)
+	})
+}
+
+func (a *Agent) getHistory(w http.ResponseWriter, r *http.Request) {
+	rsc, node := r.URL.Query().Get("rsc"), r.URL.Query().Get("node")
+	if node == "" || node == a.cfg.Name {
+		rep, _ := a.localHistory(rsc)
+		writeJSON(w, http.StatusOK, rep)
+		return
+	}
+	addr, err := a.addrOf(node)
+	if err != nil {
+		writeErr(w, http.StatusNotFound, err)
+		return
+	}
+	var rep api.HistoryReply
+	if err := a.store.Call(r.Context(), addr, "lrm.history", rsc, &rep); err != nil {
+		writeErr(w, http.StatusBadGateway, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, rep)
+}
+
+func (a *Agent) postExec(w http.ResponseWriter, r *http.Request) {
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, 1<<20))
+	if err != nil {
+		writeErr(w, http.StatusRequestEntityTooLarge, fmt.Errorf("request body: %w", err))
+		return
+	}
+	var req api.ExecRequest
+	if err := strictJSON(body, &req); err != nil {
+		writeErr(w, http.StatusBadRequest, fmt.Errorf("bad request: %w", err))
+		return
+	}
+	var op *lrm.Op
+	if req.Node == "" || req.Node == a.cfg.Name {
+		op, err = a.localExec(r.Context(), req)
+	} else {
+		var addr string
+		if addr, err = a.addrOf(req.Node); err == nil {
+			op = &lrm.Op{}
+			err = a.store.Call(r.Context(), addr, "lrm.exec", req, op)
+		}
+	}
+	switch {
+	case errors.Is(err, errNotFound):
+		writeErr(w, http.StatusNotFound, err)
+	case err != nil:
+		writeErr(w, http.StatusBadRequest, err)
+	default:
+		writeJSON(w, http.StatusOK, op)
+	}
+}

@@ -1,0 +1,140 @@
+package main
+
+import (
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/paceline/paceline/agents/ocf"
+	"github.com/paceline/paceline/api"
+	"github.com/paceline/paceline/lrm"
+)
+
+// newResourceHistoryCmd shows a node's op history of a resource.
+func newResourceHistoryCmd(g *globals) *cobra.Command {
+	var node string
+	c := leaf(g, "history [RSC] [--node N]", "Show the operations a node ran on a resource: results, times, failures, fail counts",
+		func(cmd *cobra.Command, args []string) error {
+			if err := wantArgs(args, 0, 1, "[RSC]"); err != nil {
+				return err
+			}
+			rsc := ""
+			if len(args) == 1 {
+				rsc = args[0]
+			}
+			rep, err := g.client().History(cmd.Context(), rsc, node)
+			if err != nil {
+				return agentError(err)
+			}
+			if g.json() {
+				return printJSON(g.stdout, rep)
+			}
+			if len(rep.Resources) == 0 {
+				if rsc == "" {
+					fmt.Fprintf(g.stdout, "%s has run no operations\n", rep.Node)
+				} else {
+					fmt.Fprintf(g.stdout, "%s has run no operations of %s\n", rep.Node, rsc)
+				}
+				return nil
+			}
+			for i, h := range rep.Resources {
+				if i > 0 {
+					fmt.Fprintln(g.stdout)
+				}
+				printHistory(g, rep.Node, h)
+			}
+			return nil
+		})
+	c.Flags().StringVar(&node, "node", "", "the node whose history to show (default: this node)")
+	return c
+}
+
+func printHistory(g *globals, node string, h lrm.History) {
+	w := g.stdout
+	fmt.Fprintf(w, "%s (%s) on %s\n", h.Rsc, h.Agent, node)
+	if h.Last != nil {
+		fmt.Fprintf(w, "  last: %s\n", opLine(*h.Last))
+	}
+	for _, m := range h.Monitors {
+		fmt.Fprintf(w, "  monitor every %v: %s\n", m.Interval, opLine(m))
+	}
+	for _, r := range h.Recurring {
+		fmt.Fprintf(w, "  recurring: monitor every %v, expecting %s\n", r.Interval, ocf.RCName(r.Expect))
+	}
+	if n := h.FailCount(); n > 0 {
+		fmt.Fprintf(w, "  fail count: %d (%s)\n", n, formatMap(h.FailCounts))
+	}
+	if h.LastFailure != nil {
+		fmt.Fprintf(w, "  last failure: %s\n", opLine(*h.LastFailure))
+		if out := strings.TrimSpace(h.LastFailure.Output); out != "" {
+			fmt.Fprintf(w, "    output: %s\n", strings.ReplaceAll(lastLines(out, 5), "\n", "\n            "))
+		}
+	}
+	fmt.Fprintln(w, "  recent operations:")
+	t := newTable(w)
+	fmt.Fprintln(t, "    CALL\tTIME\tOP\tRC\tSTATUS\tEXEC\tQUEUE\tREASON")
+	for _, o := range h.Recent {
+		opName := o.Action
+		if o.Interval > 0 {
+			opName += " " + o.Interval.String()
+		}
+		fmt.Fprintf(t, "    %d\t%s\t%s\t%d %s\t%s\t%.1fms\t%.1fms\t%s\n", o.CallID, o.Started.Local().Format("15:04:05.000"),
+			opName, o.RC, o.RCName, o.Status, o.ExecMS, o.QueueMS, o.Reason)
+	}
+	t.Flush()
+}
+
+// opLine is one operation in a line.
+func opLine(o lrm.Op) string {
+	s := fmt.Sprintf("%s rc=%d (%s) %s at %s, %.1f ms", o.Action, o.RC, o.RCName, o.Status, o.Started.Local().Format(time.DateTime), o.ExecMS)
+	if o.Reason != "" {
+		s += ": " + o.Reason
+	}
+	return s
+}
+
+func lastLines(s string, n int) string {
+	lines := strings.Split(s, "\n")
+	if len(lines) > n {
+		lines = lines[len(lines)-n:]
+	}
+	return strings.Join(lines, "\n")
+}
+
+// resourceExec is `paceline resource op RSC ACTION`: one action run by
+// hand on a node (as crm_resource --force-start), recorded in its history.
+// The exit status is the agent's return code.
+func resourceExec(g *globals, cmd *cobra.Command, args []string) error {
+	interval, _ := cmd.Flags().GetString("interval")
+	node, _ := cmd.Flags().GetString("node")
+	op, err := g.client().Exec(cmd.Context(), api.ExecRequest{Rsc: args[0], Action: args[1], Interval: interval, Node: node})
+	if err != nil {
+		return agentError(err)
+	}
+	if g.json() {
+		if err := printJSON(g.stdout, op); err != nil {
+			return err
+		}
+	} else {
+		where := node
+		if where == "" {
+			where = "this node"
+		}
+		fmt.Fprintf(g.stdout, "%s of %s on %s: rc=%d (%s), %s, %.1f ms\n", op.Action, op.Rsc, where, op.RC, op.RCName, op.Status, op.ExecMS)
+		if op.Reason != "" {
+			fmt.Fprintf(g.stdout, "  %s\n", op.Reason)
+		}
+		if out := strings.TrimSpace(op.Output); out != "" && op.Action != ocf.MetaData {
+			fmt.Fprintf(g.stdout, "  output:\n    %s\n", strings.ReplaceAll(lastLines(out, 20), "\n", "\n    "))
+		} else if op.Action == ocf.MetaData {
+			fmt.Fprintln(g.stdout, op.Output)
+		}
+		fmt.Fprintln(g.stderr, "note: run by hand; the cluster does not plan around it (as crm_resource --force-*)")
+	}
+	if op.RC != 0 {
+		return exitCode(op.RC)
+	}
+	return nil
+}

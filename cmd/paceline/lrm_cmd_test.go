@@ -1,0 +1,52 @@
+package main
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/paceline/paceline/api"
+	"github.com/paceline/paceline/lrm"
+)
+
+// `paceline resource op RSC ACTION` runs an action through the agent's
+// resource manager, exits with the agent's code, and `resource history`
+// shows what ran, with failures and fail counts.
+func TestCLIResourceOpAndHistory(t *testing.T) {
+	a := startAgent(t)
+	state := filepath.Join(t.TempDir(), "d1.state")
+	a.ok(t, "resource", "create", "d1", "ocf:paceline:dummy", "state="+state, "op", "monitor", "interval=10s", "timeout=5s")
+	a.ok(t, "resource", "create", "slow", "ocf:paceline:dummy", "state="+state+".slow", "start_delay=10s", "op", "start", "timeout=200ms")
+
+	if r := a.run(t, "resource", "op", "d1", "monitor"); r.code != 7 || !strings.Contains(r.stdout, "not running") {
+		t.Fatalf("monitor of a stopped resource: want exit 7; %s", r)
+	}
+	out := a.ok(t, "resource", "op", "d1", "start")
+	contains(t, "start", out, "start of d1 on this node: rc=0 (ok), done")
+	if _, err := os.Stat(state); err != nil {
+		t.Fatalf("start did not run the agent: %v", err)
+	}
+	a.ok(t, "resource", "op", "d1", "monitor", "--interval", "10s")
+	r := a.run(t, "resource", "op", "slow", "start")
+	if r.code != 1 || !strings.Contains(r.stdout, "timeout") {
+		t.Fatalf("a start past its configured 200ms timeout: %s", r)
+	}
+
+	hist := a.ok(t, "resource", "history", "d1")
+	contains(t, "history", hist, "d1 (ocf:paceline:dummy) on", "last: monitor rc=0 (ok)", "start", "not running")
+	var rep api.HistoryReply
+	a.json(t, &rep, "resource", "history", "slow")
+	if len(rep.Resources) != 1 || rep.Resources[0].FailCounts["start_0"] != 1 || rep.Resources[0].LastFailure == nil ||
+		rep.Resources[0].LastFailure.Status != lrm.StatusTimeout {
+		t.Fatalf("history of the timed-out start: %+v", rep)
+	}
+	contains(t, "history of all", a.ok(t, "resource", "history"), "d1 (ocf:paceline:dummy)", "slow (ocf:paceline:dummy)")
+
+	a.fails(t, 1, `no primitive "nosuch"`, "resource", "op", "nosuch", "start")
+	a.fails(t, 1, `unknown action "explode"`, "resource", "op", "d1", "explode")
+	a.fails(t, 1, `no monitor every 1m0s`, "resource", "op", "d1", "monitor", "--interval", "1m")
+	a.fails(t, 1, `no node "elsewhere"`, "resource", "history", "d1", "--node", "elsewhere")
+	a.fails(t, 2, "want add ID NAME", "resource", "op", "d1")
+	contains(t, "no history", a.ok(t, "resource", "history", "never"), "has run no operations of never")
+}
