@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"os/exec"
 
 	"path/filepath"
 	"strconv"
@@ -412,6 +413,22 @@ func TestOCFEnvironment(t *testing.T) {
 			t.Errorf("environment lacks %s:\n%s", want, b)
 		}
 	}
+}
+
+// The cost of fork and exec alone, without the manager: a plain
+// exec.Command of the same trivial agent. Compared with ocf-sh-exit0 in
+// BenchmarkExec it gives the manager's own overhead per action.
+func BenchmarkRawExec(b *testing.B) {
+	dir := b.TempDir()
+	path := filepath.Join(dir, "true")
+	os.WriteFile(path, []byte("#!/bin/sh\nexit 0\n"), 0o755)
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			if err := exec.Command(path, "monitor").Run(); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
 }
 
 // Actions per second through the manager, for the figures.

@@ -58,6 +58,14 @@ run n2 constraint order add start web then start nosuch || true
 run n3 resource create web-ip ocf:heartbeat:IPaddr2 ip=192.0.2.7 || true
 run n1 resource create x ocf:heartbeat:Dummy op monitor interval=soon || true
 
+step "Run resource agents by hand on a node, and read their history from another"
+run n1 resource create probe ocf:paceline:dummy state="$dir/probe.state" op monitor interval=10s
+run n2 resource create sysprobe ocf:heartbeat:Dummy state="$dir/sysprobe.state" || true
+run n1 resource op probe monitor --node n2 || echo "(exit $?: not running, as expected before a start)"
+run n1 resource op probe start --node n2
+if [ -x /usr/lib/ocf/resource.d/heartbeat/Dummy ]; then run n3 resource op sysprobe start; fi
+run n3 resource history probe --node n2
+
 leader=$(leader_of "$dir" n1)
 step "Kill the raft leader ($leader) with SIGKILL"
 kill_node "$dir" "$leader"
