@@ -85,9 +85,11 @@ func Start(cfg Config, log *slog.Logger, opt Options) (*Agent, error) {
 		}
 		a.store.Handle("keyring", a.handleKeyringRPC)
 	}
-	a.lrm = a.newLRM()
+	a.ctx, a.cancel = context.WithCancel(context.Background())
+	a.lrm = a.newLRM(a.ctx)
 	a.registerLRMRPCs()
 	if err := a.listen(); err != nil {
+		a.cancel()
 		a.lrm.Close()
 		a.stopMembership(false)
 		a.store.Close()
@@ -99,7 +101,6 @@ func Start(cfg Config, log *slog.Logger, opt Options) (*Agent, error) {
 			log.Error("api server stopped", "err", err)
 		}
 	}()
-	a.ctx, a.cancel = context.WithCancel(context.Background())
 	a.ping = &pinger{a: a}
 	a.done = make(chan struct{})
 	go func() {

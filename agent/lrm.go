@@ -16,11 +16,19 @@ import (
 	"github.com/paceline/paceline/lrm"
 )
 
-// newLRM makes this node's resource manager.
-func (a *Agent) newLRM() *lrm.Manager {
+// newLRM makes this node's resource manager; ctx is the agent's lifetime.
+// The systemd class connects to the system bus at its first action.
+func (a *Agent) newLRM(ctx context.Context) *lrm.Manager {
+	var sd lrm.Runner
+	if s, err := lrm.NewSystemd(lrm.SystemdConfig{Logger: a.log}); err != nil {
+		a.log.Warn("the systemd class is not available", "err", err)
+	} else {
+		sd = s
+	}
 	return lrm.New(lrm.Options{
 		Node:    a.cfg.Name,
-		Builtin: &lrm.Builtin{Agents: agents.Builtins(), Log: a.log},
+		Systemd: sd,
+		Builtin: &lrm.Builtin{Agents: agents.Builtins(ctx), Log: a.log},
 		Log:     a.log,
 	})
 }

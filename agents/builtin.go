@@ -5,14 +5,24 @@
 package agents
 
 import (
+	"context"
+
 	"github.com/paceline/paceline/agents/dummy"
 	"github.com/paceline/paceline/agents/ocf"
+	"github.com/paceline/paceline/agents/vip"
 )
 
-// Builtins returns a new set of the built-in agents, by type.
-func Builtins() map[string]ocf.Agent {
+// Builtins returns a new set of the built-in agents, by type. bg is the
+// lifetime of the process they run in, for work that may outlive an
+// action (the vip agent's repeated announcements); nil for a process that
+// ends with the action (`paceline ocf TYPE ACTION`).
+func Builtins(bg context.Context) map[string]ocf.Agent {
+	var vipOpts []vip.Option
+	if bg != nil {
+		vipOpts = append(vipOpts, vip.WithBackground(bg))
+	}
 	out := map[string]ocf.Agent{}
-	for _, a := range []ocf.Agent{dummy.New()} {
+	for _, a := range []ocf.Agent{dummy.New(), vip.New(vipOpts...)} {
 		out[a.Name()] = a
 	}
 	return out

@@ -33,7 +33,7 @@ func needDebianAgents(t *testing.T) {
 func newManager(t *testing.T, opt lrm.Options) *lrm.Manager {
 	t.Helper()
 	if opt.Builtin == nil {
-		opt.Builtin = &lrm.Builtin{Agents: agents.Builtins()}
+		opt.Builtin = &lrm.Builtin{Agents: agents.Builtins(context.Background())}
 	}
 	m := lrm.New(opt)
 	t.Cleanup(m.Close)
@@ -449,7 +449,7 @@ func BenchmarkExec(b *testing.B) {
 				os.MkdirAll(filepath.Join(root, "resource.d", "test"), 0o755)
 				os.WriteFile(filepath.Join(root, "resource.d", "test", "true"), []byte("#!/bin/sh\nexit 0\n"), 0o755)
 			}
-			m := lrm.New(lrm.Options{OCF: &lrm.OCF{Root: root}, Builtin: &lrm.Builtin{Agents: agents.Builtins()}})
+			m := lrm.New(lrm.Options{OCF: &lrm.OCF{Root: root}, Builtin: &lrm.Builtin{Agents: agents.Builtins(context.Background())}})
 			defer m.Close()
 			params := map[string]string{"state": filepath.Join(b.TempDir(), "s")}
 			var n atomic.Int64

@@ -211,8 +211,8 @@ func (m *Manager) acquire(ctx context.Context, rsc string) (func(), error) {
 
 func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
 
-// Close cancels every recurring monitor and waits for them to end. Exec
-// calls after Close fail.
+// Close cancels every recurring monitor and waits for them to end, and
+// closes the systemd class's bus connection. Exec calls after Close fail.
 func (m *Manager) Close() {
 	m.mu.Lock()
 	m.closed = true
@@ -222,4 +222,7 @@ func (m *Manager) Close() {
 	}
 	m.mu.Unlock()
 	m.wg.Wait()
+	if c, ok := m.opt.Systemd.(interface{ Close() error }); ok {
+		_ = c.Close()
+	}
 }

@@ -67,8 +67,9 @@ const (
 	// StatusNotInstalled: the agent could not be found or executed (RC
 	// is ocf.ErrInstalled).
 	StatusNotInstalled ExecStatus = "not-installed"
-	// StatusError: the request could not be carried out (RC is
-	// ocf.ErrGeneric, Reason says why).
+	// StatusError: the request could not be carried out (Reason says
+	// why; RC is ocf.ErrArgs or ocf.ErrConfigured for a bad request,
+	// else ocf.ErrGeneric).
 	StatusError ExecStatus = "error"
 	// StatusCancelled: cancelled before or while running (a recurring
 	// monitor stopped, the manager shut down).
