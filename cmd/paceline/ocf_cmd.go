@@ -17,7 +17,7 @@ import (
 // newOCFCmd runs the built-in agents as OCF executables, and installs the
 // wrappers that let other tools (ocf-tester, Pacemaker) find them.
 func newOCFCmd(g *globals) *cobra.Command {
-	builtins := agents.Builtins()
+	builtins := agents.Builtins(nil)
 	names := slices.Sorted(maps.Keys(builtins))
 	c := &cobra.Command{
 		Use:   "ocf TYPE ACTION",
