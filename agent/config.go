@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"time"
 
 	"gopkg.in/yaml.v3"
 
@@ -62,6 +63,20 @@ type Config struct {
 	GossipTiming messaging.Timing `yaml:"gossip-timing,omitempty"`
 	// LogLevel is debug, info (default), warn or error.
 	LogLevel string `yaml:"log-level,omitempty"`
+	// Resources tune this node's resource manager.
+	Resources ResourceSettings `yaml:"resources,omitempty"`
+}
+
+// ResourceSettings tune the node's resource manager (lrm).
+type ResourceSettings struct {
+	// MaxParallel bounds the agent actions running at once on this node
+	// (default twice the CPUs, as Pacemaker's node-action-limit).
+	MaxParallel int `yaml:"max-parallel,omitempty"`
+	// OCFRoot is where OCF agents are installed (default /usr/lib/ocf).
+	OCFRoot string `yaml:"ocf-root,omitempty"`
+	// KillGrace is how long a timed-out agent has between SIGTERM and
+	// SIGKILL (default 2s).
+	KillGrace string `yaml:"kill-grace,omitempty"`
 }
 
 // TLSFiles are the paths of the node's TLS material.
@@ -128,6 +143,15 @@ func (c *Config) Validate() error {
 			}
 		}
 	}
+	if c.Resources.MaxParallel < 0 {
+		errs = append(errs, fmt.Errorf("resources.max-parallel %d: want a positive number (or unset for the default)", c.Resources.MaxParallel))
+	}
+	if c.Resources.OCFRoot != "" && !filepath.IsAbs(c.Resources.OCFRoot) {
+		errs = append(errs, fmt.Errorf("resources.ocf-root %q: want an absolute path", c.Resources.OCFRoot))
+	}
+	if _, err := c.Resources.killGrace(); err != nil {
+		errs = append(errs, err)
+	}
 	if c.GossipPort < 0 || c.GossipPort > 65535 {
 		errs = append(errs, fmt.Errorf("gossip-port %d: out of range", c.GossipPort))
 	}
@@ -189,4 +213,16 @@ func (c *Config) GossipKeys() ([][]byte, error) {
 		return nil, errors.New("encrypt-key: want base64 of a 16, 24 or 32-byte key")
 	}
 	return [][]byte{k}, nil
+}
+
+// killGrace parses kill-grace (0 when unset: the default).
+func (r ResourceSettings) killGrace() (time.Duration, error) {
+	if r.KillGrace == "" {
+		return 0, nil
+	}
+	d, err := time.ParseDuration(r.KillGrace)
+	if err != nil || d <= 0 {
+		return 0, fmt.Errorf("resources.kill-grace %q: want a positive duration such as 2s", r.KillGrace)
+	}
+	return d, nil
 }

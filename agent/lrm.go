@@ -25,11 +25,15 @@ func (a *Agent) newLRM(ctx context.Context) *lrm.Manager {
 	} else {
 		sd = s
 	}
+	grace, _ := a.cfg.Resources.killGrace() // checked by Validate
 	return lrm.New(lrm.Options{
-		Node:    a.cfg.Name,
-		Systemd: sd,
-		Builtin: &lrm.Builtin{Agents: agents.Builtins(ctx), Log: a.log},
-		Log:     a.log,
+		Node:        a.cfg.Name,
+		MaxParallel: a.cfg.Resources.MaxParallel,
+		OCF:         &lrm.OCF{Root: a.cfg.Resources.OCFRoot, Grace: grace},
+		LSB:         &lrm.LSB{Grace: grace},
+		Systemd:     sd,
+		Builtin:     &lrm.Builtin{Agents: agents.Builtins(ctx), Log: a.log},
+		Log:         a.log,
 	})
 }
 
