@@ -38,6 +38,9 @@ type History struct {
 	// Last is the last operation other than a recurring monitor and
 	// meta-data (Pacemaker's last_0): what the resource's state follows.
 	Last *Op `json:"last,omitempty"`
+	// State is the last operation that tells what state the resource is
+	// in: a start, stop, promote, demote or one-shot monitor (a probe).
+	State *Op `json:"state,omitempty"`
 	// LastFailure is the last failed operation, until a cleanup.
 	LastFailure *Op `json:"last-failure,omitempty"`
 	// Monitors is the last result of each recurring monitor, by interval.
@@ -125,6 +128,13 @@ func (m *Manager) recordLocked(op Op, recent bool) Op {
 	} else {
 		k := kept
 		h.Last = &k
+		switch op.Action {
+		case ocf.Start, ocf.Stop, ocf.Promote, ocf.Demote, ocf.Monitor:
+			if op.Status != StatusCancelled {
+				s := kept
+				h.State = &s
+			}
+		}
 	}
 	if op.Failed {
 		k := kept
@@ -185,6 +195,10 @@ func (m *Manager) copyLocked(h *History) History {
 	if h.LastFailure != nil {
 		l := *h.LastFailure
 		c.LastFailure = &l
+	}
+	if h.State != nil {
+		l := *h.State
+		c.State = &l
 	}
 	c.Recurring = nil
 	for _, r := range m.recurring {

@@ -1,0 +1,133 @@
+// Package crm is the controller: on the DC it turns events into scheduler
+// runs and plans into LRM actions on the right nodes; on every node it
+// carries out the DC's instructions. This file assembles the scheduler's
+// status from what the nodes report; it is pure.
+package crm
+
+import (
+	"maps"
+	"slices"
+	"strings"
+
+	"github.com/paceline/paceline/agents/ocf"
+	"github.com/paceline/paceline/cib"
+	"github.com/paceline/paceline/crm/scheduler"
+	"github.com/paceline/paceline/lrm"
+)
+
+// NodeView is what the DC knows of one node when it schedules.
+type NodeView struct {
+	Name  string
+	State scheduler.NodeState
+	// Attrs are the node's transient attributes.
+	Attrs map[string]string
+	// History is the node's LRM history, when it could be collected
+	// (HaveHistory); an online node without it is probed.
+	History     []lrm.History
+	HaveHistory bool
+}
+
+// BuildStatus assembles the scheduler's status: each node's state and
+// attributes, and from its LRM history what runs there in which role,
+// what failed and the fail counts. A resource with no history on an
+// online node is left unknown, so the plan probes it.
+func BuildStatus(quorate bool, nodes []NodeView) *scheduler.Status {
+	st := &scheduler.Status{Quorate: quorate}
+	for _, n := range nodes {
+		ns := scheduler.NodeStatus{Name: n.Name, State: n.State, Attributes: maps.Clone(n.Attrs)}
+		if n.HaveHistory {
+			for _, h := range n.History {
+				if rs, ok := resourceState(h); ok {
+					ns.Resources = append(ns.Resources, rs)
+				}
+			}
+			slices.SortStableFunc(ns.Resources, func(a, b scheduler.ResourceState) int { return strings.Compare(a.ID, b.ID) })
+		}
+		st.Nodes = append(st.Nodes, ns)
+	}
+	return st
+}
+
+// primitiveOf is the primitive a history belongs to: "web:1" is an
+// instance of web.
+func primitiveOf(rsc string) string {
+	id, _, _ := strings.Cut(rsc, ":")
+	return id
+}
+
+// resourceState reads one resource's state from its history: the last
+// state operation (start, stop, promote, demote, probe), overridden by a
+// recurring monitor whose newer result says something else. ok is false
+// when nothing tells the state.
+func resourceState(h lrm.History) (scheduler.ResourceState, bool) {
+	rs := scheduler.ResourceState{ID: primitiveOf(h.Rsc), FailCount: h.FailCount()}
+	if h.LastFailure != nil && rs.FailCount > 0 {
+		rs.LastFailure = h.LastFailure.Started
+	}
+	op := h.State
+	if op == nil {
+		return rs, false
+	}
+	// The newest recurring monitor result after it, if it is a failure
+	// (a result back to the expected one confirms the state).
+	var newest *lrm.Op
+	for i := range h.Monitors {
+		if m := &h.Monitors[i]; m.CallID > op.CallID && (newest == nil || m.CallID > newest.CallID) {
+			newest = m
+		}
+	}
+	if newest != nil && newest.Failed {
+		op = newest
+	}
+	fail := func(role, failedOp string) {
+		rs.Role, rs.Failed, rs.FailedOp = role, true, failedOp
+	}
+	ok := op.Status == lrm.StatusDone
+	switch op.Action {
+	case ocf.Start:
+		rs.Role = cib.RoleStarted
+		if !ok || op.RC != ocf.Success {
+			fail(cib.RoleStarted, ocf.Start)
+		}
+	case ocf.Stop:
+		rs.Role = cib.RoleStopped
+		if !ok || op.RC != ocf.Success {
+			fail(cib.RoleStarted, ocf.Stop) // it may still run
+		}
+	case ocf.Promote:
+		rs.Role = cib.RolePromoted
+		if !ok || op.RC != ocf.Success {
+			fail(cib.RolePromoted, ocf.Promote)
+		}
+	case ocf.Demote:
+		rs.Role = cib.RoleUnpromoted
+		if !ok || op.RC != ocf.Success {
+			fail(cib.RolePromoted, ocf.Demote)
+		}
+	case ocf.Monitor:
+		probe := op.Interval == 0
+		switch {
+		case !ok:
+			fail(cib.RoleStarted, ocf.Monitor)
+		case op.RC == ocf.Success || op.RC == ocf.Degraded:
+			rs.Role = cib.RoleStarted
+		case op.RC == ocf.RunningPromoted || op.RC == ocf.DegradedPromoted:
+			rs.Role = cib.RolePromoted
+		case op.RC == ocf.NotRunning && probe:
+			rs.Role = cib.RoleStopped
+		case op.RC == ocf.ErrInstalled && probe:
+			// As Pacemaker: an agent missing here means the resource does
+			// not run here (and cannot start here: the start will fail).
+			rs.Role = cib.RoleStopped
+		case op.RC == ocf.FailedPromoted:
+			fail(cib.RolePromoted, ocf.Monitor)
+		default:
+			// A recurring monitor found it dead (7) or failing: recover
+			// with a stop (idempotent) and a start, as Pacemaker does.
+			fail(cib.RoleStarted, ocf.Monitor)
+		}
+	default:
+		return rs, false
+	}
+	return rs, true
+}
