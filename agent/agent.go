@@ -20,6 +20,7 @@ import (
 
 	"github.com/paceline/paceline/cib"
 	"github.com/paceline/paceline/cib/raftstore"
+	"github.com/paceline/paceline/crm"
 	"github.com/paceline/paceline/lrm"
 	"github.com/paceline/paceline/messaging"
 	"github.com/paceline/paceline/pki"
@@ -35,6 +36,8 @@ type Agent struct {
 	store *raftstore.Store
 	ms    *messaging.Membership // nil when gossip-port is 0
 	lrm   *lrm.Manager
+	node  *crm.NodeExecutor
+	ctl   *crm.Controller
 
 	wasQuorate atomic.Bool // the last quorum decision (for wait_for_all)
 	ping       *pinger
@@ -87,6 +90,8 @@ func Start(cfg Config, log *slog.Logger, opt Options) (*Agent, error) {
 	}
 	a.ctx, a.cancel = context.WithCancel(context.Background())
 	a.lrm = a.newLRM(a.ctx)
+	a.node = &crm.NodeExecutor{LRM: a.lrm, Config: a.store.Config}
+	a.ctl = crm.New(cluster{a}, crm.Options{Log: log})
 	a.registerLRMRPCs()
 	if err := a.listen(); err != nil {
 		a.cancel()
@@ -110,6 +115,7 @@ func Start(cfg Config, log *slog.Logger, opt Options) (*Agent, error) {
 			wg.Go(func() { a.joinGossip(a.ctx) })
 			wg.Go(func() { a.ping.run(a.ctx) })
 		}
+		a.startController(a.ctx)
 		a.registerSelf(a.ctx)
 		wg.Wait()
 	}()

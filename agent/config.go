@@ -69,6 +69,11 @@ type Config struct {
 
 // ResourceSettings tune the node's resource manager (lrm).
 type ResourceSettings struct {
+	// Manage turns the controller on: while this node is the DC it
+	// schedules and runs the configured resources. Off by default until
+	// the controller is complete (issue 7): a node without it still runs
+	// actions a DC or an operator asks for.
+	Manage bool `yaml:"manage,omitempty"`
 	// MaxParallel bounds the agent actions running at once on this node
 	// (default twice the CPUs, as Pacemaker's node-action-limit).
 	MaxParallel int `yaml:"max-parallel,omitempty"`

@@ -33,7 +33,10 @@ func (a *Agent) newLRM(ctx context.Context) *lrm.Manager {
 		LSB:         &lrm.LSB{Grace: grace},
 		Systemd:     sd,
 		Builtin:     &lrm.Builtin{Agents: agents.Builtins(ctx), Log: a.log},
-		Log:         a.log,
+		// A monitor's changed result goes to the DC, which plans the
+		// recovery.
+		OnChange: func(lrm.Event) { go a.pokeDC() },
+		Log:      a.log,
 	})
 }
 

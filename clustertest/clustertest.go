@@ -27,6 +27,8 @@ type Options struct {
 	Agent agent.Options
 	// LogLevel of the agents' logs, written to the test log (default Warn).
 	LogLevel slog.Level
+	// Manage turns the controller on in every agent (resources.manage).
+	Manage bool
 }
 
 // Cluster is a set of in-process agents.
@@ -145,6 +147,7 @@ func (c *Cluster) Start(i int) {
 	if err != nil {
 		c.t.Fatal(err)
 	}
+	cfg.Resources.Manage = c.opts.Manage
 	log := slog.New(slog.NewTextHandler(testWriter{c.t, c.quiet}, &slog.HandlerOptions{Level: c.logLevel()}))
 	a, err := agent.Start(*cfg, log, c.opts.Agent)
 	if err != nil {

@@ -19,6 +19,7 @@ type fakeDispatcher struct {
 	ended   map[string]time.Time
 	rc      map[string]int
 	delay   time.Duration
+	delays  map[string]time.Duration // per action, overriding delay
 	running int
 	peak    int
 }
@@ -31,8 +32,12 @@ func (f *fakeDispatcher) Dispatch(ctx context.Context, a scheduler.Action) lrm.R
 	f.running++
 	f.peak = max(f.peak, f.running)
 	rc, ok := f.rc[key]
+	delay := f.delay
+	if d, set := f.delays[key]; set {
+		delay = d
+	}
 	f.mu.Unlock()
-	time.Sleep(f.delay)
+	time.Sleep(delay)
 	f.mu.Lock()
 	f.running--
 	f.ended[key] = time.Now()
@@ -115,7 +120,8 @@ func TestExecuteFailureAborts(t *testing.T) {
 	)
 	f := newFake()
 	f.rc["start a on n1"] = ocf.ErrGeneric
-	f.delay = 20 * time.Millisecond
+	// b finishes after a has failed: d, after b, is not dispatched.
+	f.delays = map[string]time.Duration{"start b on n2": 100 * time.Millisecond}
 	rep := Execute(context.Background(), p, f, 0)
 	if !rep.Aborted || !rep.Changed || len(rep.Failed) != 1 || rep.Failed[0].Action.Rsc != "a" || rep.Done != 1 || rep.Skipped != 2 {
 		t.Fatalf("report %+v, dispatched %v", rep, f.order)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"maps"
 	"runtime"
 	"sync"
 	"time"
@@ -165,6 +166,7 @@ func (m *Manager) Exec(ctx context.Context, req Request) Op {
 	if req.Timeout == 0 {
 		req.Timeout = ocf.DefaultTimeout
 	}
+	req = m.withNode(req)
 	if req.Action == ocf.Stop {
 		m.cancelRecurring(req.Rsc)
 	}
@@ -180,6 +182,21 @@ func (m *Manager) Exec(ctx context.Context, req Request) Op {
 	cancel()
 	op.ExecMS = ms(time.Since(op.Started))
 	return m.record(op, req)
+}
+
+// withNode adds the node's name to the meta attributes
+// (OCF_RESKEY_CRM_meta_on_node, as Pacemaker passes it).
+func (m *Manager) withNode(req Request) Request {
+	if m.opt.Node == "" {
+		return req
+	}
+	meta := maps.Clone(req.Meta)
+	if meta == nil {
+		meta = map[string]string{}
+	}
+	meta["on_node"] = m.opt.Node
+	req.Meta = meta
+	return req
 }
 
 // acquire takes the resource's lock, then a slot.

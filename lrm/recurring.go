@@ -66,6 +66,10 @@ func (m *Manager) StopRecurring(rsc string, interval time.Duration) bool {
 	return true
 }
 
+// CancelRecurring cancels every recurring monitor of a resource (before
+// a promote or demote, whose role the monitors were made for).
+func (m *Manager) CancelRecurring(rsc string) { m.cancelRecurring(rsc) }
+
 // cancelRecurring cancels every recurring monitor of a resource.
 func (m *Manager) cancelRecurring(rsc string) {
 	m.mu.Lock()
@@ -81,7 +85,7 @@ func (m *Manager) cancelRecurring(rsc string) {
 func (m *Manager) runRecurring(ctx context.Context, r *recurring) {
 	defer m.wg.Done()
 	prev := Result{RC: r.expect, Status: StatusDone}
-	req := r.req
+	req := m.withNode(r.req)
 	if req.Timeout == 0 {
 		req.Timeout = ocf.DefaultTimeout
 	}

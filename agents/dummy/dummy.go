@@ -45,7 +45,12 @@ func (*Agent) MetaData() *ocf.ResourceAgent {
 			Name: "state", Unique: 1,
 			LongDesc:  ocf.En("The state file; it exists while the resource runs and holds its role."),
 			ShortDesc: ocf.En("State file"),
-			Content:   ocf.Content{Type: "string", Default: "/run/resource-agents/paceline-dummy-INSTANCE.state"},
+			Content:   ocf.Content{Type: "string", Default: "STATE_DIR/paceline-dummy-NODE-INSTANCE.state"},
+		}, {
+			Name:      "state_dir",
+			LongDesc:  ocf.En("Where the default state file goes: one file per node and instance."),
+			ShortDesc: ocf.En("State directory"),
+			Content:   ocf.Content{Type: "string", Default: "/run/resource-agents"},
 		}},
 		Actions: []ocf.ActionDef{
 			{Name: ocf.Start, Timeout: "20s"}, {Name: ocf.Stop, Timeout: "20s"},
@@ -145,7 +150,7 @@ func (d *Agent) validate(a *ocf.Action) error {
 	var errs []string
 	for k, v := range a.Params {
 		switch {
-		case k == "state":
+		case k == "state" || k == "state_dir":
 			if !filepath.IsAbs(v) {
 				errs = append(errs, fmt.Sprintf("state=%q: want an absolute path", v))
 			}
@@ -165,13 +170,19 @@ func (d *Agent) validate(a *ocf.Action) error {
 	return nil
 }
 
-// statePath is the state file: the parameter, or one per instance.
+// statePath is the state file: the parameter, or one per node and
+// instance in state_dir (so that several nodes on one machine, as in
+// tests, each have their own).
 func statePath(a *ocf.Action) string {
 	if p := a.Param("state", ""); p != "" {
 		return p
 	}
-	name := strings.NewReplacer("/", "_", ":", "_").Replace(a.Instance)
-	return filepath.Join("/run/resource-agents", "paceline-dummy-"+name+".state")
+	clean := strings.NewReplacer("/", "_", ":", "_")
+	name := clean.Replace(a.Instance)
+	if node := a.Meta["on_node"]; node != "" {
+		name = clean.Replace(node) + "-" + name
+	}
+	return filepath.Join(a.Param("state_dir", "/run/resource-agents"), "paceline-dummy-"+name+".state")
 }
 
 func readRole(path string) (string, error) {

@@ -138,6 +138,17 @@ func (p *rpcPool) call(ctx context.Context, addr string, req rpcRequest) (*rpcRe
 // serveRPC answers requests on one accepted connection until it closes.
 func (s *Store) serveRPC(c net.Conn) {
 	defer c.Close()
+	// A closed store answers nothing more, also on connections peers
+	// keep pooled: they see it go away as they would a dead node.
+	done := make(chan struct{})
+	defer close(done)
+	go func() {
+		select {
+		case <-s.ctx.Done():
+			_ = c.Close()
+		case <-done:
+		}
+	}()
 	dec := json.NewDecoder(bufio.NewReader(c))
 	enc := json.NewEncoder(c)
 	for {

@@ -1,0 +1,169 @@
+package agent
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"time"
+
+	"github.com/paceline/paceline/agents/ocf"
+	"github.com/paceline/paceline/api"
+	"github.com/paceline/paceline/cib"
+	"github.com/paceline/paceline/crm"
+	"github.com/paceline/paceline/crm/scheduler"
+	"github.com/paceline/paceline/lrm"
+	"github.com/paceline/paceline/messaging"
+)
+
+// defaultNodeLossGrace is how long after a member is declared failed the
+// DC treats it as unclean (its resources possibly still running) before
+// it counts as offline, when the node-loss-grace property is unset.
+const defaultNodeLossGrace = time.Second
+
+// cluster is the controller's view of this node and the cluster.
+type cluster struct{ a *Agent }
+
+var _ crm.Cluster = cluster{}
+
+func (c cluster) Self() string        { return c.a.cfg.Name }
+func (c cluster) Config() *cib.Config { return c.a.store.Config() }
+
+// DC: with three or more nodes, the raft leader.
+func (c cluster) DC() (uint64, bool) {
+	if !c.a.store.IsLeader() {
+		return 0, false
+	}
+	return c.a.store.Info().Term, true
+}
+
+// Membership maps gossip states to the scheduler's: alive and suspect are
+// online; a failed member is unclean for node-loss-grace, then offline; a
+// member that left, or was never seen, is offline.
+func (c cluster) Membership(now time.Time) (map[string]scheduler.NodeState, bool) {
+	cfg := c.a.store.Config()
+	grace := defaultNodeLossGrace
+	if d, err := cib.ParseDuration(cfg.Property("node-loss-grace")); err == nil && d > 0 {
+		grace = d.D()
+	}
+	out := map[string]scheduler.NodeState{c.a.cfg.Name: scheduler.NodeOnline}
+	var members []messaging.Member
+	if c.a.ms != nil {
+		members = c.a.ms.Members()
+	} else {
+		members = []messaging.Member{{Name: c.a.cfg.Name, State: messaging.Alive}}
+	}
+	for _, m := range members {
+		if m.Name == c.a.cfg.Name {
+			continue
+		}
+		switch m.State {
+		case messaging.Alive, messaging.Suspect:
+			out[m.Name] = scheduler.NodeOnline
+		case messaging.Failed:
+			if now.Sub(m.Since) < grace {
+				out[m.Name] = scheduler.NodeUnclean
+			} else {
+				out[m.Name] = scheduler.NodeOffline
+			}
+		default:
+			out[m.Name] = scheduler.NodeOffline
+		}
+	}
+	return out, c.a.decideQuorum(members, now).Quorate
+}
+
+func (c cluster) Attrs() map[string]map[string]string {
+	if c.a.ms == nil {
+		return nil
+	}
+	return c.a.ms.Attrs()
+}
+
+func (c cluster) History(ctx context.Context, node string) ([]lrm.History, error) {
+	if node == c.a.cfg.Name {
+		return c.a.lrm.Histories(), nil
+	}
+	addr, err := c.a.addrOf(node)
+	if err != nil {
+		return nil, err
+	}
+	var rep api.HistoryReply
+	if err := c.a.store.Call(ctx, addr, "lrm.history", "", &rep); err != nil {
+		return nil, err
+	}
+	return rep.Resources, nil
+}
+
+func (c cluster) Send(ctx context.Context, node string, o crm.Order) lrm.Result {
+	if node == c.a.cfg.Name {
+		return c.a.node.Handle(ctx, o)
+	}
+	addr, err := c.a.addrOf(node)
+	if err != nil {
+		return lrm.Result{RC: ocf.ErrGeneric, Status: lrm.StatusError, Reason: err.Error()}
+	}
+	var r lrm.Result
+	if err := c.a.store.Call(ctx, addr, "crm.order", o, &r); err != nil {
+		return lrm.Result{RC: ocf.ErrGeneric, Status: lrm.StatusError, Reason: fmt.Sprintf("sending %s to %s: %v", o.Action.String(), node, err)}
+	}
+	return r
+}
+
+// startController wires the controller: node RPCs for the DC's orders and
+// pokes, and the events that poke it.
+func (a *Agent) startController(ctx context.Context) {
+	a.store.Handle("crm.order", func(ctx context.Context, raw json.RawMessage) (any, error) {
+		var o crm.Order
+		if err := json.Unmarshal(raw, &o); err != nil {
+			return nil, fmt.Errorf("crm.order: %w", err)
+		}
+		r := a.node.Handle(ctx, o)
+		return r, nil
+	})
+	a.store.Handle("crm.poke", func(context.Context, json.RawMessage) (any, error) {
+		a.ctl.Poke()
+		return struct{}{}, nil
+	})
+	if a.ms != nil {
+		events, cancel := a.ms.Subscribe()
+		go func() {
+			defer cancel()
+			for {
+				select {
+				case <-ctx.Done():
+					return
+				case _, ok := <-events:
+					if !ok {
+						return
+					}
+					a.ctl.Poke()
+				}
+			}
+		}()
+	}
+	if a.cfg.Resources.Manage {
+		go a.ctl.Run(ctx)
+	}
+}
+
+// Controller returns the node's controller.
+func (a *Agent) Controller() *crm.Controller { return a.ctl }
+
+// pokeDC tells the DC something changed here (a monitor result).
+func (a *Agent) pokeDC() {
+	if a.store.IsLeader() {
+		a.ctl.Poke()
+		return
+	}
+	leader := a.store.Info().Leader
+	addr, err := a.addrOf(leader)
+	if err != nil {
+		a.log.Warn("cannot tell the DC of a change", "err", err)
+		return
+	}
+	ctx, cancel := context.WithTimeout(a.ctx, 2*time.Second)
+	defer cancel()
+	if err := a.store.Call(ctx, addr, "crm.poke", struct{}{}, nil); err != nil {
+		a.log.Warn("cannot tell the DC of a change", "dc", leader, "err", err)
+	}
+}

@@ -1,0 +1,362 @@
+package crm
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"maps"
+	"slices"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/paceline/paceline/agents/ocf"
+	"github.com/paceline/paceline/cib"
+	"github.com/paceline/paceline/crm/scheduler"
+	"github.com/paceline/paceline/lrm"
+)
+
+// Cluster is what the controller needs of its node and the cluster; the
+// agent implements it over raft, membership and node RPC.
+type Cluster interface {
+	// Self is this node's name.
+	Self() string
+	// Config is the local replica of the configuration.
+	Config() *cib.Config
+	// DC reports whether this node is the DC now, and its term.
+	DC() (term uint64, ok bool)
+	// Membership is each configured node's state as this node sees it
+	// now, and whether this partition is quorate.
+	Membership(now time.Time) (map[string]scheduler.NodeState, bool)
+	// Attrs are the nodes' transient attributes.
+	Attrs() map[string]map[string]string
+	// History reads a node's LRM history.
+	History(ctx context.Context, node string) ([]lrm.History, error)
+	// Send delivers an order to a node and returns its result.
+	Send(ctx context.Context, node string, o Order) lrm.Result
+}
+
+// Options tune the controller.
+type Options struct {
+	// Debounce gathers a burst of events into one scheduler run
+	// (default 20 ms).
+	Debounce time.Duration
+	// Tick is how often the DC looks for changes nobody announced: a lost
+	// node's grace running out, failure-timeout expiry (default 100 ms).
+	Tick time.Duration
+	// Recheck is the longest the DC goes without scheduling (default 15 s).
+	Recheck time.Duration
+	// HistoryTimeout bounds collecting one node's history (default 2 s).
+	HistoryTimeout time.Duration
+	Log            *slog.Logger
+}
+
+// Controller runs on every node; while its node is the DC it schedules
+// and executes transitions.
+type Controller struct {
+	cl    Cluster
+	opt   Options
+	log   *slog.Logger
+	pokes chan struct{}
+
+	mu   sync.Mutex
+	last Transition
+	seq  int
+	// known is each node's last collected LRM history, and sent what the
+	// DC has started or promoted there since: what an unclean node may
+	// still be running.
+	known map[string][]lrm.History
+	sent  map[string]map[string]bool
+}
+
+// Transition describes the DC's last transition (for status and tests).
+type Transition struct {
+	Seq       int       `json:"seq"`
+	Term      uint64    `json:"term"`
+	Started   time.Time `json:"started"`
+	Actions   int       `json:"actions"`
+	Done      int       `json:"done"`
+	Failed    []string  `json:"failed,omitempty"`
+	Aborted   bool      `json:"aborted,omitempty"`
+	TookMS    float64   `json:"took-ms"`
+	Warnings  []string  `json:"warnings,omitempty"`
+	ScheduleM float64   `json:"schedule-ms"`
+}
+
+// New makes a controller.
+func New(cl Cluster, opt Options) *Controller {
+	if opt.Debounce <= 0 {
+		opt.Debounce = 20 * time.Millisecond
+	}
+	if opt.Tick <= 0 {
+		opt.Tick = 100 * time.Millisecond
+	}
+	if opt.Recheck <= 0 {
+		opt.Recheck = 15 * time.Second
+	}
+	if opt.HistoryTimeout <= 0 {
+		opt.HistoryTimeout = 2 * time.Second
+	}
+	log := opt.Log
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	return &Controller{cl: cl, opt: opt, log: log, pokes: make(chan struct{}, 1), known: map[string][]lrm.History{}, sent: map[string]map[string]bool{}}
+}
+
+// Poke tells the controller something changed; if this node is the DC it
+// schedules again soon (a transition in progress is aborted).
+func (c *Controller) Poke() {
+	select {
+	case c.pokes <- struct{}{}:
+	default:
+	}
+}
+
+// Last returns the last transition's description.
+func (c *Controller) Last() Transition {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.last
+}
+
+// snapshot is what, when it changes, makes the DC schedule without being
+// poked.
+type snapshot struct {
+	epoch   uint64
+	quorate bool
+	nodes   string
+	attrs   string
+}
+
+func (c *Controller) snap(now time.Time) snapshot {
+	nodes, q := c.cl.Membership(now)
+	return snapshot{epoch: c.cl.Config().Epoch, quorate: q, nodes: fmt.Sprint(sortedMap(nodes)), attrs: fmt.Sprint(c.cl.Attrs())}
+}
+
+func sortedMap[V any](m map[string]V) []string {
+	var out []string
+	for _, k := range slices.Sorted(maps.Keys(m)) {
+		out = append(out, fmt.Sprint(k, "=", m[k]))
+	}
+	return out
+}
+
+// Run is the controller's loop, until ctx ends.
+func (c *Controller) Run(ctx context.Context) {
+	tick := time.NewTicker(c.opt.Tick)
+	defer tick.Stop()
+	var last snapshot
+	var lastRun time.Time
+	wasDC := false
+	for {
+		poked := false
+		select {
+		case <-ctx.Done():
+			return
+		case <-c.pokes:
+			poked = true
+		case <-tick.C:
+		}
+		term, dc := c.cl.DC()
+		if !dc {
+			wasDC = false
+			continue
+		}
+		now := time.Now()
+		s := c.snap(now)
+		if !poked && wasDC && s == last && now.Sub(lastRun) < c.opt.Recheck {
+			continue
+		}
+		if !wasDC {
+			c.log.Info("this node is the DC", "term", term)
+		}
+		wasDC = true
+		// Gather the rest of a burst.
+		t := time.NewTimer(c.opt.Debounce)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return
+		case <-t.C:
+		}
+		select {
+		case <-c.pokes:
+		default:
+		}
+		last, lastRun = c.snap(time.Now()), time.Now()
+		again := c.transition(ctx, term)
+		if again {
+			c.Poke()
+		}
+	}
+}
+
+// transition runs the scheduler on the cluster as it is now and executes
+// the plan. It reports whether to schedule again at once.
+func (c *Controller) transition(ctx context.Context, term uint64) bool {
+	started := time.Now()
+	cfg := c.cl.Config()
+	states, quorate := c.cl.Membership(started)
+	attrs := c.cl.Attrs()
+	views := make([]NodeView, len(cfg.Nodes))
+	unknown := make([]bool, len(cfg.Nodes))
+	var wg sync.WaitGroup
+	for i, n := range cfg.Nodes {
+		st := states[n.Name]
+		if st == "" {
+			st = scheduler.NodeOffline
+		}
+		views[i] = NodeView{Name: n.Name, State: st, Attrs: attrs[n.Name]}
+		if st == scheduler.NodeUnclean {
+			// What it ran, as last collected, may still run there.
+			c.mu.Lock()
+			h, ok := c.lastKnown(n.Name)
+			c.mu.Unlock()
+			if !ok {
+				c.log.Info("waiting: a lost node's resources are unknown to this DC until it is offline", "node", n.Name)
+				return false
+			}
+			views[i].History, views[i].HaveHistory = h, true
+		}
+		if st != scheduler.NodeOnline {
+			continue
+		}
+		wg.Go(func() {
+			hctx, cancel := context.WithTimeout(ctx, c.opt.HistoryTimeout)
+			defer cancel()
+			h, err := c.cl.History(hctx, n.Name)
+			c.mu.Lock()
+			defer c.mu.Unlock()
+			if err != nil {
+				// Unreachable but not (yet) declared lost: what it ran, as
+				// last collected, may still run there.
+				c.log.Warn("cannot read a node's history", "node", n.Name, "err", err)
+				h, ok := c.lastKnown(n.Name)
+				views[i].History, views[i].HaveHistory = h, ok
+				if !ok {
+					unknown[i] = true
+				}
+				return
+			}
+			views[i].History, views[i].HaveHistory = h, true
+			c.known[n.Name] = h
+			delete(c.sent, n.Name)
+		})
+	}
+	wg.Wait()
+	for i, u := range unknown {
+		if u {
+			c.log.Info("waiting: a node's resources are unknown to this DC", "node", cfg.Nodes[i].Name)
+			return false
+		}
+	}
+	c.mu.Lock()
+	for _, v := range views {
+		if v.State == scheduler.NodeOffline {
+			delete(c.known, v.Name) // it runs nothing
+			delete(c.sent, v.Name)
+		}
+	}
+	c.mu.Unlock()
+	status := BuildStatus(quorate, views)
+	plan, err := scheduler.Schedule(cfg, status, scheduler.Options{Now: started})
+	scheduled := time.Now()
+	if err != nil {
+		c.log.Error("the scheduler failed", "err", err)
+		return false
+	}
+	c.mu.Lock()
+	c.seq++
+	tr := Transition{Seq: c.seq, Term: term, Started: started, Actions: len(plan.Actions), Warnings: plan.Warnings,
+		ScheduleM: float64(scheduled.Sub(started).Microseconds()) / 1000}
+	c.mu.Unlock()
+	if len(plan.Actions) == 0 {
+		c.record(tr, started)
+		return false
+	}
+	c.log.Info("transition", "seq", tr.Seq, "term", term, "actions", len(plan.Actions), "epoch", cfg.Epoch)
+	// A poke during the transition aborts it: the rest of the graph is
+	// not dispatched, and the scheduler runs again.
+	ectx, cancel := context.WithCancel(ctx)
+	done := make(chan struct{})
+	var abortedByEvent atomic.Bool
+	go func() {
+		select {
+		case <-c.pokes:
+			abortedByEvent.Store(true)
+			cancel()
+		case <-done:
+		}
+	}()
+	rep := Execute(ectx, plan, dispatcher{c: c, term: term, epoch: cfg.Epoch}, 0)
+	close(done)
+	cancel()
+	tr.Done, tr.Aborted = rep.Done, rep.Aborted
+	for _, f := range rep.Failed {
+		tr.Failed = append(tr.Failed, fmt.Sprintf("%s: rc %d (%s) %s", f.Action.String(), f.Result.RC, f.Result.Status, f.Result.Reason))
+		c.log.Warn("action failed", "action", f.Action.String(), "rc", f.Result.RC, "status", f.Result.Status, "reason", f.Result.Reason)
+	}
+	c.record(tr, started)
+	if len(rep.Failed) > 0 {
+		// Do not spin on an action that keeps failing: the fail count it
+		// added will move the resource, or it fails again a bit later.
+		t := time.NewTimer(200 * time.Millisecond)
+		select {
+		case <-ctx.Done():
+		case <-t.C:
+		}
+		t.Stop()
+	}
+	return rep.Changed || rep.Aborted || abortedByEvent.Load()
+}
+
+func (c *Controller) record(tr Transition, started time.Time) {
+	tr.TookMS = float64(time.Since(started).Microseconds()) / 1000
+	c.mu.Lock()
+	c.last = tr
+	c.mu.Unlock()
+}
+
+// lastKnown is what a node may run as far as the DC knows: its last
+// collected history, plus a started resource for everything the DC has
+// started or promoted there since (an unclean node may have done it).
+// Called with c.mu held.
+func (c *Controller) lastKnown(node string) ([]lrm.History, bool) {
+	h, ok := c.known[node]
+	if !ok {
+		return nil, false
+	}
+	out := slices.Clone(h)
+	for _, rsc := range slices.Sorted(maps.Keys(c.sent[node])) {
+		st := lrm.Op{CallID: 1 << 62, Rsc: rsc, Action: ocf.Start, Result: lrm.Result{Status: lrm.StatusDone}}
+		i := slices.IndexFunc(out, func(x lrm.History) bool { return x.Rsc == rsc })
+		if i < 0 {
+			out = append(out, lrm.History{Rsc: rsc, State: &st})
+			continue
+		}
+		x := out[i]
+		x.State, x.Monitors = &st, nil
+		out[i] = x
+	}
+	return out, true
+}
+
+// dispatcher sends a transition's actions to their nodes.
+type dispatcher struct {
+	c     *Controller
+	term  uint64
+	epoch uint64
+}
+
+func (d dispatcher) Dispatch(ctx context.Context, a scheduler.Action) lrm.Result {
+	if a.Op == scheduler.OpStart || a.Op == scheduler.OpPromote || a.Op == scheduler.OpDemote {
+		d.c.mu.Lock()
+		if d.c.sent[a.Node] == nil {
+			d.c.sent[a.Node] = map[string]bool{}
+		}
+		d.c.sent[a.Node][lrmName(a)] = true
+		d.c.mu.Unlock()
+	}
+	return d.c.cl.Send(ctx, a.Node, Order{Term: d.term, DC: d.c.cl.Self(), Epoch: d.epoch, Action: a})
+}

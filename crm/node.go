@@ -1,0 +1,114 @@
+package crm
+
+import (
+	"context"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/paceline/paceline/agents/ocf"
+	"github.com/paceline/paceline/cib"
+	"github.com/paceline/paceline/crm/scheduler"
+	"github.com/paceline/paceline/lrm"
+)
+
+// Order is one DC instruction to a node: an action of the DC's current
+// transition, tagged with the DC's term.
+type Order struct {
+	Term uint64 `json:"term"`
+	DC   string `json:"dc"`
+	// Epoch is the configuration the DC planned with: the node waits
+	// until its replica has it (a node that just joined may lag).
+	Epoch  uint64           `json:"epoch"`
+	Action scheduler.Action `json:"action"`
+}
+
+// epochWait bounds how long a node waits for its configuration replica
+// to reach an order's epoch.
+const epochWait = 3 * time.Second
+
+// NodeExecutor carries out the DC's orders on this node, through its LRM.
+// It refuses orders of a term older than the newest it has obeyed: an old
+// DC that has not yet noticed it was replaced cannot act.
+type NodeExecutor struct {
+	LRM    *lrm.Manager
+	Config func() *cib.Config
+
+	mu   sync.Mutex
+	term uint64
+	dc   string
+}
+
+// Term is the newest DC term this node has obeyed, and that DC.
+func (n *NodeExecutor) Term() (uint64, string) {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	return n.term, n.dc
+}
+
+// Handle runs one order and returns its result.
+func (n *NodeExecutor) Handle(ctx context.Context, o Order) lrm.Result {
+	n.mu.Lock()
+	if o.Term < n.term {
+		cur, dc := n.term, n.dc
+		n.mu.Unlock()
+		return lrm.Result{RC: ocf.ErrGeneric, Status: lrm.StatusError,
+			Reason: fmt.Sprintf("refused: an order of term %d from %s, older than term %d of %s", o.Term, o.DC, cur, dc)}
+	}
+	n.term, n.dc = o.Term, o.DC
+	n.mu.Unlock()
+	a := o.Action
+	name := lrmName(a)
+	switch a.Op {
+	case scheduler.OpClearFailcount:
+		n.LRM.Cleanup(name, false)
+		return lrm.Result{RC: ocf.Success, Status: lrm.StatusDone}
+	case scheduler.OpFence:
+		return lrm.Result{RC: ocf.ErrUnimplemented, Status: lrm.StatusError, Reason: "fencing is not available yet"}
+	case scheduler.OpStart, scheduler.OpStop, scheduler.OpPromote, scheduler.OpDemote, scheduler.OpMonitor:
+	default:
+		return lrm.Result{RC: ocf.ErrArgs, Status: lrm.StatusError, Reason: fmt.Sprintf("unknown operation %q", a.Op)}
+	}
+	cfg, err := n.waitEpoch(ctx, o.Epoch)
+	if err != nil {
+		return lrm.Result{RC: ocf.ErrGeneric, Status: lrm.StatusError, Reason: err.Error()}
+	}
+	req, err := lrm.RequestFor(cfg, name, a.Op, a.Interval)
+	if err != nil {
+		return lrm.Result{RC: ocf.ErrConfigured, Status: lrm.StatusError, Reason: err.Error()}
+	}
+	if a.Timeout > 0 {
+		req.Timeout = a.Timeout
+	}
+	if a.Op == scheduler.OpMonitor && a.Interval > 0 {
+		expect := ocf.Success
+		if a.Role == cib.RolePromoted {
+			expect = ocf.RunningPromoted
+		}
+		if err := n.LRM.StartRecurring(req, expect); err != nil {
+			return lrm.Result{RC: ocf.ErrGeneric, Status: lrm.StatusError, Reason: err.Error()}
+		}
+		return lrm.Result{RC: ocf.Success, Status: lrm.StatusDone}
+	}
+	if a.Op == scheduler.OpPromote || a.Op == scheduler.OpDemote {
+		// The monitors were made for the old role; the plan starts the
+		// new role's.
+		n.LRM.CancelRecurring(name)
+	}
+	return n.LRM.Exec(ctx, req).Result
+}
+
+// waitEpoch returns the configuration once it has at least epoch.
+func (n *NodeExecutor) waitEpoch(ctx context.Context, epoch uint64) (*cib.Config, error) {
+	deadline := time.Now().Add(epochWait)
+	for {
+		cfg := n.Config()
+		if cfg.Epoch >= epoch {
+			return cfg, nil
+		}
+		if time.Now().After(deadline) || ctx.Err() != nil {
+			return nil, fmt.Errorf("this node's configuration is at epoch %d, the DC's order needs %d", cfg.Epoch, epoch)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
