@@ -108,3 +108,123 @@ func runsOnOther(t *testing.T, c *Cluster, dir string) string {
 	})
 	return on[0]
 }
+
+// A monitor that finds the resource dead makes the DC recover it in
+// place; after migration-threshold failures it moves.
+func TestControllerMonitorFailureAndMigrationThreshold(t *testing.T) {
+	c := New(t, 3, Options{Manage: true})
+	ctx := Ctx(t)
+	dir := t.TempDir()
+	cl := c.Nodes[0].Client
+	if _, err := cl.Apply(ctx, &cib.CreatePrimitive{Primitive: cib.Primitive{
+		ID: "d", Agent: "ocf:paceline:dummy", Params: map[string]string{"state_dir": dir},
+		Meta: map[string]string{"migration-threshold": "2"},
+		Ops:  []cib.Op{{Name: "monitor", Interval: cib.Duration(100 * time.Millisecond)}},
+	}}, false); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := cl.Apply(ctx, &cib.AddConstraint{Location: &cib.Location{ID: "d-prefers-n1", Rsc: "d", Node: "n1", Score: 100}}, false); err != nil {
+		t.Fatal(err)
+	}
+	waitRunsOn(t, c, dir, "d", "n1", 15*time.Second)
+	state := filepath.Join(dir, "paceline-dummy-n1-d.state")
+
+	// First failure: recovered on n1 (fail count 1 < 2).
+	t0 := time.Now()
+	os.Remove(state)
+	WaitFor(t, 10*time.Second, func() (bool, string) {
+		_, err := os.Stat(state)
+		return err == nil, "d restarted on n1"
+	})
+	t.Logf("monitor failure -> restarted in place: %v", time.Since(t0))
+	h, err := cl.History(ctx, "d", "n1")
+	if err != nil || len(h.Resources) != 1 || h.Resources[0].FailCounts["monitor_100"] != 1 {
+		t.Fatalf("n1's history after one failure: %+v, %v", h, err)
+	}
+	// Second failure: the fail count reaches migration-threshold: it
+	// moves away from n1 despite the preference.
+	os.Remove(state)
+	other := ""
+	WaitFor(t, 10*time.Second, func() (bool, string) {
+		on := runsOn(dir, "d", c.Nodes)
+		if len(on) == 1 && on[0] != "n1" {
+			other = on[0]
+			return true, ""
+		}
+		return false, "d runs on " + formatList(on)
+	})
+	t.Logf("second failure: d moved to %s", other)
+}
+
+// Killing the DC elects a new one (the raft leader) that restarts
+// nothing: every resource keeps running where it is.
+func TestControllerDCChangeRestartsNothing(t *testing.T) {
+	c := New(t, 3, Options{Manage: true})
+	ctx := Ctx(t)
+	dir := t.TempDir()
+	cl := c.Nodes[0].Client
+	for _, id := range []string{"a", "b", "e"} {
+		if _, err := cl.Apply(ctx, &cib.CreatePrimitive{Primitive: cib.Primitive{
+			ID: id, Agent: "ocf:paceline:dummy", Params: map[string]string{"state_dir": dir},
+			Ops: []cib.Op{{Name: "monitor", Interval: cib.Duration(time.Second)}},
+		}}, false); err != nil {
+			t.Fatal(err)
+		}
+	}
+	where := map[string]string{}
+	WaitFor(t, 15*time.Second, func() (bool, string) {
+		for _, id := range []string{"a", "b", "e"} {
+			on := runsOn(dir, id, c.Nodes)
+			if len(on) != 1 {
+				return false, id + " runs on " + formatList(on)
+			}
+			where[id] = on[0]
+		}
+		return true, ""
+	})
+	dc := c.WaitLeader(10 * time.Second)
+	starts := func() map[[3]string]int { // node, resource, action
+		out := map[[3]string]int{}
+		for _, i := range c.Running() {
+			h, err := c.Nodes[i].Client.History(ctx, "", "")
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, r := range h.Resources {
+				for _, o := range r.Recent {
+					if o.Action == "start" || o.Action == "stop" {
+						out[[3]string{c.Nodes[i].Name, r.Rsc, o.Action}]++
+					}
+				}
+			}
+		}
+		return out
+	}
+	// Resources on the DC's node go down with it; the others must not
+	// be touched by the new DC.
+	before := starts()
+	c.Kill(dc)
+	for id, n := range where {
+		if n == c.Nodes[dc].Name {
+			os.Remove(filepath.Join(dir, "paceline-dummy-"+n+"-"+id+".state"))
+		}
+	}
+	newDC := c.WaitLeader(10 * time.Second)
+	time.Sleep(2500 * time.Millisecond) // detection, node-loss-grace, the new DC's transitions
+	after := starts()
+	for k, v := range after {
+		node, rsc := k[0], k[1]
+		if node == c.Nodes[dc].Name || where[rsc] != node {
+			continue // moved here from the dead node: started, as it must be
+		}
+		if v != before[k] {
+			t.Errorf("the new DC %s touched %s: %v went from %d to %d", c.Nodes[newDC].Name, rsc, k, before[k], v)
+		}
+	}
+	for id, n := range where {
+		on := runsOn(dir, id, c.Nodes)
+		if len(on) != 1 || (n != c.Nodes[dc].Name && on[0] != n) {
+			t.Errorf("%s ran on %s, now on %v", id, n, on)
+		}
+	}
+}
