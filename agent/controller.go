@@ -20,6 +20,10 @@ import (
 // it counts as offline, when the node-loss-grace property is unset.
 const defaultNodeLossGrace = time.Second
 
+// orderMargin is how long past an action's timeout the DC waits for its
+// node's answer.
+const orderMargin = 5 * time.Second
+
 // cluster is the controller's view of this node and the cluster.
 type cluster struct{ a *Agent }
 
@@ -79,10 +83,40 @@ func (c cluster) Attrs() map[string]map[string]string {
 	return c.a.ms.Attrs()
 }
 
+// whileAlive returns a context that ends with ctx, or as soon as the
+// membership declares node failed or gone: a call to a node that died
+// (or was cut off) mid-way must not hold the DC.
+func (c cluster) whileAlive(ctx context.Context, node string) (context.Context, context.CancelFunc) {
+	ctx, cancel := context.WithCancelCause(ctx)
+	if c.a.ms == nil {
+		return ctx, func() { cancel(nil) }
+	}
+	go func() {
+		t := time.NewTicker(20 * time.Millisecond)
+		defer t.Stop()
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-t.C:
+			}
+			for _, m := range c.a.ms.Members() {
+				if m.Name == node && m.State != messaging.Alive && m.State != messaging.Suspect {
+					cancel(fmt.Errorf("node %s is %s", node, m.State))
+					return
+				}
+			}
+		}
+	}()
+	return ctx, func() { cancel(nil) }
+}
+
 func (c cluster) History(ctx context.Context, node string) ([]lrm.History, error) {
 	if node == c.a.cfg.Name {
 		return c.a.lrm.Histories(), nil
 	}
+	ctx, cancel := c.whileAlive(ctx, node)
+	defer cancel()
 	addr, err := c.a.addrOf(node)
 	if err != nil {
 		return nil, err
@@ -102,8 +136,21 @@ func (c cluster) Send(ctx context.Context, node string, o crm.Order) lrm.Result 
 	if err != nil {
 		return lrm.Result{RC: ocf.ErrGeneric, Status: lrm.StatusError, Reason: err.Error()}
 	}
+	// Bounded by the action's timeout (and the node's remaining alive):
+	// the node's LRM ends the action by then.
+	timeout := o.Action.Timeout
+	if timeout <= 0 {
+		timeout = ocf.DefaultTimeout
+	}
+	ctx, cancelT := context.WithTimeout(ctx, timeout+orderMargin)
+	defer cancelT()
+	ctx, cancel := c.whileAlive(ctx, node)
+	defer cancel()
 	var r lrm.Result
 	if err := c.a.store.Call(ctx, addr, "crm.order", o, &r); err != nil {
+		if cause := context.Cause(ctx); cause != nil {
+			err = cause
+		}
 		return lrm.Result{RC: ocf.ErrGeneric, Status: lrm.StatusError, Reason: fmt.Sprintf("sending %s to %s: %v", o.Action.String(), node, err)}
 	}
 	return r
@@ -117,7 +164,8 @@ func (a *Agent) startController(ctx context.Context) {
 		if err := json.Unmarshal(raw, &o); err != nil {
 			return nil, fmt.Errorf("crm.order: %w", err)
 		}
-		r := a.node.Handle(ctx, o)
+		// The action's own timeout bounds it, not the RPC's.
+		r := a.node.Handle(context.WithoutCancel(ctx), o)
 		return r, nil
 	})
 	a.store.Handle("crm.poke", func(context.Context, json.RawMessage) (any, error) {
@@ -143,6 +191,7 @@ func (a *Agent) startController(ctx context.Context) {
 	}
 	if a.cfg.Resources.Manage {
 		go a.ctl.Run(ctx)
+		go a.watchQuorum(ctx)
 	}
 }
 

@@ -124,7 +124,11 @@ func Execute(ctx context.Context, plan *scheduler.Plan, d Dispatcher, limit int)
 			wg.Add(1)
 			go func() {
 				defer wg.Done()
-				r := d.Dispatch(ctx, a)
+				// An action in flight finishes even when the transition
+				// is aborted: cancelling it half-way would leave its
+				// resource in a state nobody recorded. Its own timeout
+				// bounds it.
+				r := d.Dispatch(context.WithoutCancel(ctx), a)
 				ok, changed := expected(a, r)
 				mu.Lock()
 				inflight--

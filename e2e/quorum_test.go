@@ -43,7 +43,11 @@ type netCluster struct {
 	split   atomic.Bool // set by a test while the nodes are partitioned
 }
 
-func newNetCluster(t *testing.T, n int) *netCluster {
+func newNetCluster(t *testing.T, n int) *netCluster { return newNetClusterWith(t, n, "") }
+
+// newNetClusterWith appends extra to every node's config file before the
+// agents start (e.g. "resources:\n  manage: true\n").
+func newNetClusterWith(t *testing.T, n int, extra string) *netCluster {
 	lab := NewLab(t)
 	dir, err := os.MkdirTemp("", "pl-e2e")
 	if err != nil {
@@ -62,6 +66,17 @@ func newNetCluster(t *testing.T, n int) *netCluster {
 		t.Fatalf("cluster init: %v: %s", err, out)
 	}
 	for _, name := range c.names {
+		if extra != "" {
+			f, err := os.OpenFile(filepath.Join(dir, name, "paceline.yaml"), os.O_APPEND|os.O_WRONLY, 0)
+			if err != nil {
+				t.Fatal(err)
+			}
+			_, err = f.WriteString(extra)
+			f.Close()
+			if err != nil {
+				t.Fatal(err)
+			}
+		}
 		c.procs[name] = lab.Start(name, bin, "agent", "--config", filepath.Join(dir, name, "paceline.yaml"))
 		c.clients[name] = api.NewClient(filepath.Join(dir, name, "paceline.sock"))
 	}

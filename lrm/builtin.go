@@ -4,9 +4,14 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"time"
 
 	"github.com/paceline/paceline/agents/ocf"
 )
+
+// builtinGrace is how long a built-in agent whose context ended has to
+// say what it did.
+const builtinGrace = 2 * time.Second
 
 // Builtin runs Paceline's built-in agents (ocf:paceline:TYPE) in-process:
 // no fork, no exec, the same contract as their OCF executables.
@@ -59,8 +64,7 @@ func (b *Builtin) Run(ctx context.Context, req Request) Result {
 		}()
 		done <- ag.Run(ctx, act)
 	}()
-	select {
-	case rc := <-done:
+	result := func(rc int) Result {
 		r := Result{RC: rc, Status: StatusDone, Output: out.String()}
 		if rc < 0 {
 			r.RC, r.Status, r.Reason = ocf.ErrGeneric, StatusError, fmt.Sprintf("%s: %s panicked", req.Agent, req.Action)
@@ -68,7 +72,23 @@ func (b *Builtin) Run(ctx context.Context, req Request) Result {
 			r.Reason = fmt.Sprintf("%s (rc %d)", ocf.RCName(rc), rc)
 		}
 		return r
+	}
+	select {
+	case rc := <-done:
+		return result(rc)
 	case <-ctx.Done():
+		// The agent sees its context end; what it did until it noticed
+		// is what happened, so its own answer is the result, if it comes
+		// within the grace.
+		t := time.NewTimer(builtinGrace)
+		defer t.Stop()
+		select {
+		case rc := <-done:
+			if rc == ocf.Success || rc == ocf.NotRunning || rc == ocf.RunningPromoted {
+				return result(rc)
+			}
+		case <-t.C:
+		}
 		st := statusOf(ctx)
 		why := "cancelled"
 		if st == StatusTimeout {

@@ -114,16 +114,24 @@ func (p *rpcPool) call(ctx context.Context, addr string, req rpcRequest) (*rpcRe
 			dl = time.Now().Add(30 * time.Second)
 		}
 		_ = c.c.SetDeadline(dl)
-		if err := c.enc.Encode(req); err != nil {
+		// A cancel (not only a deadline) ends the wait: the deadline is
+		// moved to now, which wakes the blocked read or write.
+		stop := context.AfterFunc(ctx, func() { _ = c.c.SetDeadline(time.Now()) })
+		resp, err := p.exchange(c, req)
+		stop()
+		if err != nil && ctx.Err() != nil {
 			_ = c.c.Close()
-			if attempt == 0 {
-				continue
-			}
-			return nil, fmt.Errorf("send to %s: %w", addr, err)
+			return nil, fmt.Errorf("%s: %w", addr, context.Cause(ctx))
 		}
-		var resp rpcResponse
-		if err := c.dec.Decode(&resp); err != nil {
+		if err != nil {
 			_ = c.c.Close()
+			var se sendError
+			if errors.As(err, &se) {
+				if attempt == 0 {
+					continue
+				}
+				return nil, fmt.Errorf("send to %s: %w", addr, se.err)
+			}
 			if reused && attempt == 0 && (errors.Is(err, io.EOF) || errors.Is(err, syscall.ECONNRESET)) {
 				continue
 			}
@@ -131,8 +139,25 @@ func (p *rpcPool) call(ctx context.Context, addr string, req rpcRequest) (*rpcRe
 		}
 		_ = c.c.SetDeadline(time.Time{})
 		p.put(addr, c)
-		return &resp, nil
+		return resp, nil
 	}
+}
+
+// sendError marks a failure to send a request (not yet taken by the peer).
+type sendError struct{ err error }
+
+func (e sendError) Error() string { return e.err.Error() }
+
+// exchange writes one request and reads its answer.
+func (p *rpcPool) exchange(c *rpcConn, req rpcRequest) (*rpcResponse, error) {
+	if err := c.enc.Encode(req); err != nil {
+		return nil, sendError{err}
+	}
+	var resp rpcResponse
+	if err := c.dec.Decode(&resp); err != nil {
+		return nil, err
+	}
+	return &resp, nil
 }
 
 // serveRPC answers requests on one accepted connection until it closes.

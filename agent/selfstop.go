@@ -1,0 +1,117 @@
+package agent
+
+import (
+	"context"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/paceline/paceline/agents/ocf"
+	"github.com/paceline/paceline/cib"
+	"github.com/paceline/paceline/lrm"
+)
+
+// selfStopTick is how often a node checks its own quorum.
+const selfStopTick = 20 * time.Millisecond
+
+// watchQuorum makes a node that loses quorum apply no-quorum-policy by
+// itself, without waiting for any DC (shared/DESIGN.md, Safety): with
+// stop, it stops every resource it runs — addresses first, since a
+// second holder of an address is what clients notice, then the rest — so
+// that the quorate side, which waits node-loss-grace before it recovers
+// them, never finds them running twice. With demote, promoted instances
+// are demoted; freeze and ignore keep everything.
+func (a *Agent) watchQuorum(ctx context.Context) {
+	if a.ms == nil {
+		return
+	}
+	t := time.NewTicker(selfStopTick)
+	defer t.Stop()
+	was := true
+	var acted time.Time
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		d := a.decideQuorum(a.ms.Members(), time.Now())
+		if d.Quorate {
+			was = true
+			continue
+		}
+		// Without quorum it keeps applying the policy: a DC of the other
+		// side cannot tell this node anything until it is back.
+		cfg := a.store.Config()
+		policy := cfg.Property("no-quorum-policy")
+		if was {
+			a.log.Warn("quorum lost: applying no-quorum-policy on this node", "policy", policy, "reason", d.Reason)
+		} else if time.Since(acted) < time.Second {
+			continue // retry what did not stop once a second, not every tick
+		}
+		was, acted = false, time.Now()
+		switch policy {
+		case "stop", "suicide":
+			a.selfStop(ctx, cfg, false)
+		case "demote":
+			a.selfStop(ctx, cfg, true)
+		}
+	}
+}
+
+// selfStop stops (or with demoteOnly demotes) what this node runs.
+func (a *Agent) selfStop(ctx context.Context, cfg *cib.Config, demoteOnly bool) {
+	var vips, rest []lrm.Request
+	for _, h := range a.lrm.Histories() {
+		if h.State == nil || !runningState(h.State) {
+			continue
+		}
+		action := ocf.Stop
+		if demoteOnly {
+			if h.State.Action != ocf.Promote || h.State.RC != ocf.Success {
+				continue
+			}
+			action = ocf.Demote
+		}
+		req, err := lrm.RequestFor(cfg, h.Rsc, action, 0)
+		if err != nil {
+			// Not configured any more, yet running: stop it with the
+			// agent it ran with.
+			ag, perr := lrm.ParseAgent(h.Agent)
+			if perr != nil {
+				continue
+			}
+			req = lrm.Request{Rsc: h.Rsc, Agent: ag, Action: action}
+		}
+		if strings.HasSuffix(h.Agent, ":vip") || strings.HasSuffix(h.Agent, ":IPaddr2") || strings.HasSuffix(h.Agent, ":IPaddr") {
+			vips = append(vips, req)
+		} else {
+			rest = append(rest, req)
+		}
+	}
+	for _, batch := range [][]lrm.Request{vips, rest} {
+		var wg sync.WaitGroup
+		for _, req := range batch {
+			wg.Go(func() {
+				op := a.lrm.Exec(ctx, req)
+				a.log.Warn("no quorum: "+req.Action+" of a local resource", "rsc", req.Rsc, "rc", op.RC, "status", op.Status, "ms", op.ExecMS)
+			})
+		}
+		wg.Wait()
+	}
+}
+
+// runningState reports whether a state operation left the resource
+// running (or possibly running: a failed stop).
+func runningState(op *lrm.Op) bool {
+	switch op.Action {
+	case ocf.Start, ocf.Promote, ocf.Demote:
+		return true
+	case ocf.Stop:
+		return op.Status != lrm.StatusDone || op.RC != ocf.Success
+	case ocf.Monitor:
+		return slices.Contains([]int{ocf.Success, ocf.RunningPromoted, ocf.Degraded, ocf.DegradedPromoted}, op.RC)
+	}
+	return false
+}
