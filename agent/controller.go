@@ -4,6 +4,10 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"net/http"
+	"slices"
+	"strings"
+	"sync"
 	"time"
 
 	"github.com/paceline/paceline/agents/ocf"
@@ -215,4 +219,52 @@ func (a *Agent) pokeDC() {
 	if err := a.store.Call(ctx, addr, "crm.poke", struct{}{}, nil); err != nil {
 		a.log.Warn("cannot tell the DC of a change", "dc", leader, "err", err)
 	}
+}
+
+// getResources answers GET /v1/resources: every online node's history,
+// read now, as the scheduler's status.
+func (a *Agent) getResources(w http.ResponseWriter, r *http.Request) {
+	cl := cluster{a}
+	now := time.Now()
+	states, quorate := cl.Membership(now)
+	cfg := a.store.Config()
+	rep := api.ResourcesReply{DC: a.store.Info().Leader}
+	views := make([]crm.NodeView, len(cfg.Nodes))
+	var mu sync.Mutex
+	var wg sync.WaitGroup
+	for i, n := range cfg.Nodes {
+		st := states[n.Name]
+		if st == "" {
+			st = scheduler.NodeOffline
+		}
+		views[i] = crm.NodeView{Name: n.Name, State: st}
+		if st != scheduler.NodeOnline {
+			continue
+		}
+		wg.Go(func() {
+			ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
+			defer cancel()
+			h, err := cl.History(ctx, n.Name)
+			mu.Lock()
+			defer mu.Unlock()
+			if err != nil {
+				rep.Unreachable = append(rep.Unreachable, n.Name)
+				return
+			}
+			views[i].History, views[i].HaveHistory = h, true
+			for _, x := range h {
+				if x.LastFailure != nil && x.FailCount() > 0 {
+					rep.Failures = append(rep.Failures, api.Failure{Node: n.Name, Op: *x.LastFailure, FailCount: x.FailCount()})
+				}
+			}
+		})
+	}
+	wg.Wait()
+	st := crm.BuildStatus(quorate, views)
+	for _, n := range st.Nodes {
+		rep.Nodes = append(rep.Nodes, api.NodeResource{Name: n.Name, State: string(n.State), Resources: n.Resources})
+	}
+	slices.Sort(rep.Unreachable)
+	slices.SortFunc(rep.Failures, func(x, y api.Failure) int { return strings.Compare(x.Node+x.Op.Rsc, y.Node+y.Op.Rsc) })
+	writeJSON(w, http.StatusOK, rep)
 }

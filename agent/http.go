@@ -27,6 +27,7 @@ func (a *Agent) routes() http.Handler {
 	mux.HandleFunc("POST /v1/keyring", a.postKeyring)
 	mux.HandleFunc("GET /v1/lrm/history", a.getHistory)
 	mux.HandleFunc("POST /v1/lrm/exec", a.postExec)
+	mux.HandleFunc("GET /v1/resources", a.getResources)
 	return mux
 }
 

@@ -7,6 +7,7 @@
 //	GET  /v1/cluster             raft membership and this node: ClusterInfo
 //	GET  /v1/lrm/history         op history (?rsc=ID, ?node=NAME): HistoryReply
 //	POST /v1/lrm/exec            run one action by hand: ExecRequest -> lrm.Op
+//	GET  /v1/resources           what runs where, from every node: ResourcesReply
 //
 // Errors come back as a non-2xx status with an ErrorBody.
 package api
@@ -14,6 +15,7 @@ package api
 import (
 	"encoding/json"
 
+	"github.com/paceline/paceline/crm/scheduler"
 	"github.com/paceline/paceline/lrm"
 )
 
@@ -127,4 +129,29 @@ type ExecRequest struct {
 type HistoryReply struct {
 	Node      string        `json:"node"`
 	Resources []lrm.History `json:"resources"`
+}
+
+// ResourcesReply is what runs where, as the answering node gathers it now
+// from every online node's history (GET /v1/resources), crm_mon-style.
+type ResourcesReply struct {
+	DC    string         `json:"dc,omitempty"`
+	Nodes []NodeResource `json:"nodes"`
+	// Unreachable lists online nodes whose history could not be read.
+	Unreachable []string `json:"unreachable,omitempty"`
+	// Failures are the last failed operations, with their nodes.
+	Failures []Failure `json:"failures,omitempty"`
+}
+
+// NodeResource is one node's state and what runs there.
+type NodeResource struct {
+	Name      string                    `json:"name"`
+	State     string                    `json:"state"`
+	Resources []scheduler.ResourceState `json:"resources,omitempty"`
+}
+
+// Failure is a resource's last failed operation on a node.
+type Failure struct {
+	Node      string `json:"node"`
+	Op        lrm.Op `json:"op"`
+	FailCount int    `json:"fail-count"`
 }

@@ -180,3 +180,12 @@ func (c *Client) Exec(ctx context.Context, req ExecRequest) (*lrm.Op, error) {
 	}
 	return &op, nil
 }
+
+// Resources gathers what runs where from every online node.
+func (c *Client) Resources(ctx context.Context) (*ResourcesReply, error) {
+	var r ResourcesReply
+	if err := c.do(ctx, http.MethodGet, "/v1/resources", nil, &r); err != nil {
+		return nil, err
+	}
+	return &r, nil
+}

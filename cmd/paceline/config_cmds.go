@@ -241,6 +241,9 @@ func newStatusCmd(g *globals) *cobra.Command {
 		if err != nil {
 			return agentError(err)
 		}
+		if rs, err := g.client().Resources(cmd.Context()); err == nil {
+			st.Resources = rs
+		}
 		if g.json() {
 			if !attrs && st.Members != nil {
 				st.Members.Attrs = nil
@@ -248,6 +251,9 @@ func newStatusCmd(g *globals) *cobra.Command {
 			return printJSON(g.stdout, st)
 		}
 		printStatus(g, st)
+		if st.Resources != nil {
+			printResourceStatus(g, cfg, st.Resources)
+		}
 		return nil
 	})
 	c.Flags().BoolVar(&attrs, "attrs", false, "also show transient node attributes")
@@ -259,7 +265,9 @@ type statusView struct {
 	Cluster *api.ClusterInfo `json:"cluster"`
 	Members *api.Members     `json:"members,omitempty"` // nil without gossip
 	Counts  configCounts     `json:"counts"`
-	attrs   bool             // show transient attributes (--attrs)
+	// Resources is what runs where, gathered from the nodes' histories.
+	Resources *api.ResourcesReply `json:"resources,omitempty"`
+	attrs     bool                // show transient attributes (--attrs)
 }
 
 // configCounts counts the objects of a configuration.

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"fmt"
 	"strings"
 	"time"
@@ -9,6 +10,7 @@ import (
 
 	"github.com/paceline/paceline/agents/ocf"
 	"github.com/paceline/paceline/api"
+	"github.com/paceline/paceline/cib"
 	"github.com/paceline/paceline/lrm"
 )
 
@@ -137,4 +139,59 @@ func resourceExec(g *globals, cmd *cobra.Command, args []string) error {
 		return exitCode(op.RC)
 	}
 	return nil
+}
+
+// printResourceStatus writes what runs where, crm_mon-style: each
+// resource with its node(s) and role, then failed actions.
+func printResourceStatus(g *globals, cfg *cib.Config, rs *api.ResourcesReply) {
+	w := g.stdout
+	where := map[string][]string{}
+	for _, n := range rs.Nodes {
+		for _, r := range n.Resources {
+			if r.Role == cib.RoleStopped && !r.Failed {
+				continue
+			}
+			role := cmp.Or(r.Role, cib.RoleStarted)
+			s := role + " " + n.Name
+			if r.Failed {
+				s = "FAILED " + n.Name + " (" + cmp.Or(r.FailedOp, ocf.Monitor) + ")"
+			}
+			if n.State != "online" {
+				s += " (" + n.State + ")"
+			}
+			where[r.ID] = append(where[r.ID], s)
+		}
+	}
+	fmt.Fprintf(w, "DC: %s\n", cmp.Or(rs.DC, "none"))
+	fmt.Fprintln(w, "Resources:")
+	if len(cfg.Primitives) == 0 {
+		fmt.Fprintln(w, "  (none configured)")
+	}
+	var buf strings.Builder
+	printResourceTreeWith(&buf, cfg, func(id string) string {
+		if on := where[id]; len(on) > 0 {
+			return strings.Join(on, ", ")
+		}
+		return "Stopped"
+	})
+	for _, line := range strings.Split(strings.TrimRight(buf.String(), "\n"), "\n") {
+		if line != "" {
+			fmt.Fprintln(w, "  "+line)
+		}
+	}
+	if len(rs.Unreachable) > 0 {
+		fmt.Fprintf(w, "Unreachable (state unknown): %s\n", strings.Join(rs.Unreachable, ", "))
+	}
+	if len(rs.Failures) > 0 {
+		fmt.Fprintln(w, "Failed resource actions:")
+		for _, f := range rs.Failures {
+			o := f.Op
+			name := o.Action
+			if o.Interval > 0 {
+				name += " " + o.Interval.String()
+			}
+			fmt.Fprintf(w, "  * %s %s on %s: %s (rc %d, %s) at %s, fail count %d\n", o.Rsc, name, f.Node, o.RCName, o.RC, o.Status,
+				o.Started.Local().Format(time.DateTime), f.FailCount)
+		}
+	}
 }

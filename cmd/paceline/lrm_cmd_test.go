@@ -42,6 +42,9 @@ func TestCLIResourceOpAndHistory(t *testing.T) {
 		t.Fatalf("history of the timed-out start: %+v", rep)
 	}
 	contains(t, "history of all", a.ok(t, "resource", "history"), "d1 (ocf:paceline:dummy)", "slow (ocf:paceline:dummy)")
+	// paceline status shows what runs where and the failed actions.
+	contains(t, "status", a.ok(t, "status"), "Resources:", "d1", "Started "+a.node, "slow", "FAILED "+a.node+" (start)",
+		"Failed resource actions:", "slow start on "+a.node)
 
 	a.fails(t, 1, `no primitive "nosuch"`, "resource", "op", "nosuch", "start")
 	a.fails(t, 1, `unknown action "explode"`, "resource", "op", "d1", "explode")

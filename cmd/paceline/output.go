@@ -217,7 +217,11 @@ func stateNote(meta map[string]string) string {
 // printResourceTree writes the resources as a tree, like `pcs status
 // resources` but from the configuration: agent and target-role. Primitive
 // lines are aligned on their agent column.
-func printResourceTree(w io.Writer, cfg *cib.Config) {
+func printResourceTree(w io.Writer, cfg *cib.Config) { printResourceTreeWith(w, cfg, nil) }
+
+// printResourceTreeWith is printResourceTree with, when state is given,
+// each primitive's runtime state after its agent (`paceline status`).
+func printResourceTreeWith(w io.Writer, cfg *cib.Config, state func(id string) string) {
 	type line struct{ head, agent, note string }
 	var lines []line
 	var walk func(id, indent string)
@@ -225,7 +229,11 @@ func printResourceTree(w io.Writer, cfg *cib.Config) {
 		switch cfg.ResourceKindOf(id) {
 		case cib.KindPrimitive:
 			p := cfg.Primitive(id)
-			lines = append(lines, line{indent + "* " + p.ID, "(" + p.Agent + ")", stateNote(p.Meta)})
+			note := stateNote(p.Meta)
+			if state != nil {
+				note = strings.TrimSpace(state(p.ID) + " " + note)
+			}
+			lines = append(lines, line{indent + "* " + p.ID, "(" + p.Agent + ")", note})
 		case cib.KindGroup:
 			gr := cfg.Group(id)
 			lines = append(lines, line{head: indent + "* Resource Group: " + gr.ID, note: stateNote(gr.Meta)})
