@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/paceline/paceline/agents"
@@ -109,6 +110,16 @@ func (a *Agent) registerLRMRPCs() {
 		}
 		return a.localHistory(rsc)
 	})
+	a.store.Handle("lrm.cleanup", func(_ context.Context, raw json.RawMessage) (any, error) {
+		var prims []string
+		if err := json.Unmarshal(raw, &prims); err != nil {
+			return nil, fmt.Errorf("lrm.cleanup: %w", err)
+		}
+		for _, p := range prims {
+			a.cleanupLocal(p)
+		}
+		return struct{}{}, nil
+	})
 	a.store.Handle("lrm.exec", func(ctx context.Context, raw json.RawMessage) (any, error) {
 		var req api.ExecRequest
 		if err := json.Unmarshal(raw, &req); err != nil {
@@ -167,4 +178,91 @@ func (a *Agent) postExec(w http.ResponseWriter, r *http.Request) {
 	default:
 		writeJSON(w, http.StatusOK, op)
 	}
+}
+
+// cleanupLocal forgets a resource's failures here (and of its clone
+// instances, rsc:N).
+func (a *Agent) cleanupLocal(rsc string) {
+	for _, h := range a.lrm.Histories() {
+		if h.Rsc == rsc || strings.HasPrefix(h.Rsc, rsc+":") {
+			a.lrm.Cleanup(h.Rsc, false)
+		}
+	}
+}
+
+func (a *Agent) postCleanup(w http.ResponseWriter, r *http.Request) {
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, 1<<20))
+	if err != nil {
+		writeErr(w, http.StatusRequestEntityTooLarge, fmt.Errorf("request body: %w", err))
+		return
+	}
+	var req api.CleanupRequest
+	if err := strictJSON(body, &req); err != nil {
+		writeErr(w, http.StatusBadRequest, fmt.Errorf("bad request: %w", err))
+		return
+	}
+	cfg := a.store.Config()
+	id, _, _ := strings.Cut(req.Rsc, ":")
+	if cfg.ResourceKindOf(id) == "" {
+		writeErr(w, http.StatusNotFound, fmt.Errorf("unknown resource %q", req.Rsc))
+		return
+	}
+	// A group or clone: every primitive in it.
+	var prims []string
+	for _, p := range cfg.Primitives {
+		if p.ID == id || cfg.GroupOf(p.ID) != nil && cfg.GroupOf(p.ID).ID == id || inClone(cfg, p.ID, id) {
+			prims = append(prims, p.ID)
+		}
+	}
+	var nodes []string
+	if req.Node != "" {
+		if cfg.Node(req.Node) == nil {
+			writeErr(w, http.StatusNotFound, fmt.Errorf("unknown node %q", req.Node))
+			return
+		}
+		nodes = []string{req.Node}
+	} else {
+		for _, n := range cfg.Nodes {
+			nodes = append(nodes, n.Name)
+		}
+	}
+	rep := api.CleanupReply{Cleaned: []string{}}
+	for _, n := range nodes {
+		var err error
+		if n == a.cfg.Name {
+			for _, p := range prims {
+				a.cleanupLocal(p)
+			}
+		} else if addr, aerr := a.addrOf(n); aerr != nil {
+			err = aerr
+		} else {
+			ctx, cancel := context.WithTimeout(r.Context(), 3*time.Second)
+			err = a.store.Call(ctx, addr, "lrm.cleanup", prims, nil)
+			cancel()
+		}
+		if err != nil {
+			if rep.Errors == nil {
+				rep.Errors = map[string]string{}
+			}
+			rep.Errors[n] = err.Error()
+			continue
+		}
+		rep.Cleaned = append(rep.Cleaned, n)
+	}
+	a.pokeDC()
+	writeJSON(w, http.StatusOK, rep)
+}
+
+// inClone reports whether primitive p is cloned by clone id (directly or
+// as a member of a cloned group).
+func inClone(cfg *cib.Config, p, id string) bool {
+	c := cfg.CloneByID(id)
+	if c == nil {
+		return false
+	}
+	if c.Rsc == p {
+		return true
+	}
+	g := cfg.GroupOf(p)
+	return g != nil && g.ID == c.Rsc
 }

@@ -8,6 +8,7 @@
 //	GET  /v1/lrm/history         op history (?rsc=ID, ?node=NAME): HistoryReply
 //	POST /v1/lrm/exec            run one action by hand: ExecRequest -> lrm.Op
 //	GET  /v1/resources           what runs where, from every node: ResourcesReply
+//	POST /v1/lrm/cleanup         forget a resource's failures: CleanupRequest -> CleanupReply
 //
 // Errors come back as a non-2xx status with an ErrorBody.
 package api
@@ -154,4 +155,18 @@ type Failure struct {
 	Node      string `json:"node"`
 	Op        lrm.Op `json:"op"`
 	FailCount int    `json:"fail-count"`
+}
+
+// CleanupRequest forgets a resource's failures (POST /v1/lrm/cleanup): on
+// one node, or on every node (Node ""); the DC then plans again.
+type CleanupRequest struct {
+	Rsc  string `json:"rsc"`
+	Node string `json:"node,omitempty"`
+}
+
+// CleanupReply lists the nodes that forgot the failures, and those that
+// could not be reached.
+type CleanupReply struct {
+	Cleaned []string          `json:"cleaned"`
+	Errors  map[string]string `json:"errors,omitempty"`
 }

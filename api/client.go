@@ -189,3 +189,12 @@ func (c *Client) Resources(ctx context.Context) (*ResourcesReply, error) {
 	}
 	return &r, nil
 }
+
+// Cleanup forgets a resource's failures on one node or all.
+func (c *Client) Cleanup(ctx context.Context, req CleanupRequest) (*CleanupReply, error) {
+	var r CleanupReply
+	if err := c.do(ctx, http.MethodPost, "/v1/lrm/cleanup", req, &r); err != nil {
+		return nil, err
+	}
+	return &r, nil
+}

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"maps"
 	"slices"
+	"strings"
 	"time"
 )
 
@@ -33,6 +34,7 @@ const (
 	TypeSetResourceDefaults CommandType = 12
 	TypeUpdateNode          CommandType = 13
 	TypeRegisterNode        CommandType = 14
+	TypeCLIConstraints      CommandType = 15
 )
 
 // Command is one typed change of the configuration. Apply changes c, a
@@ -67,6 +69,7 @@ var commandTable = map[CommandType]commandInfo{
 	TypeSetResourceDefaults: {"SetResourceDefaults", 1, func() Command { return &SetResourceDefaults{} }},
 	TypeUpdateNode:          {"UpdateNode", 1, func() Command { return &UpdateNode{} }},
 	TypeRegisterNode:        {"RegisterNode", 1, func() Command { return &RegisterNode{} }},
+	TypeCLIConstraints:      {"CLIConstraints", 1, func() Command { return &CLIConstraints{} }},
 }
 
 // String names the command type.
@@ -800,4 +803,75 @@ func (r *RegisterNode) Apply(c *Config) ([]string, error) {
 	}
 	c.Nodes = append(c.Nodes, Node{Name: r.Name})
 	return nil, nil
+}
+
+// CLIConstraints sets or clears, in one change, the location constraints
+// the operator commands make for a resource, named as pcs and
+// crm_resource name them: `resource move RSC NODE` is cli-prefer-RSC
+// (INFINITY on NODE, replacing an earlier move, and lifting a ban of
+// NODE), `resource ban RSC NODE` is cli-ban-RSC-on-NODE (-INFINITY),
+// `resource clear RSC` removes them all.
+type CLIConstraints struct {
+	Rsc   string `json:"rsc"`
+	Move  string `json:"move,omitempty"`
+	Ban   string `json:"ban,omitempty"`
+	Clear bool   `json:"clear,omitempty"`
+}
+
+func (*CLIConstraints) Type() CommandType { return TypeCLIConstraints }
+
+// CLIPreferID and CLIBanID name the operator constraints of a resource.
+func CLIPreferID(rsc string) string    { return "cli-prefer-" + rsc }
+func CLIBanID(rsc, node string) string { return "cli-ban-" + rsc + "-on-" + node }
+
+func (a *CLIConstraints) Apply(c *Config) ([]string, error) {
+	n := 0
+	for _, set := range []bool{a.Move != "", a.Ban != "", a.Clear} {
+		if set {
+			n++
+		}
+	}
+	switch {
+	case n != 1:
+		return nil, fmt.Errorf("resource %q: give exactly one of move, ban, clear", a.Rsc)
+	case c.ResourceKindOf(a.Rsc) == "":
+		return nil, fmt.Errorf("unknown resource %q", a.Rsc)
+	}
+	for _, node := range []string{a.Move, a.Ban} {
+		if node != "" && c.Node(node) == nil {
+			return nil, fmt.Errorf("resource %q: unknown node %q", a.Rsc, node)
+		}
+	}
+	var notes []string
+	drop := func(keep func(l Location) bool) {
+		c.Constraints.Location = slices.DeleteFunc(c.Constraints.Location, func(l Location) bool {
+			if keep(l) {
+				return false
+			}
+			notes = append(notes, "removed constraint "+l.ID)
+			return true
+		})
+	}
+	isCLI := func(l Location) bool {
+		return l.ID == CLIPreferID(a.Rsc) || strings.HasPrefix(l.ID, "cli-ban-"+a.Rsc+"-on-")
+	}
+	switch {
+	case a.Clear:
+		drop(func(l Location) bool { return !isCLI(l) })
+		if len(notes) == 0 {
+			return nil, fmt.Errorf("resource %q has no move or ban to clear", a.Rsc)
+		}
+	case a.Move != "":
+		drop(func(l Location) bool { return l.ID != CLIPreferID(a.Rsc) && l.ID != CLIBanID(a.Rsc, a.Move) })
+		c.Constraints.Location = append(c.Constraints.Location, Location{ID: CLIPreferID(a.Rsc), Rsc: a.Rsc, Node: a.Move, Score: Infinity})
+		notes = append(notes, fmt.Sprintf("added constraint %s: %s prefers %s (INFINITY); `resource clear %s` removes it", CLIPreferID(a.Rsc), a.Rsc, a.Move, a.Rsc))
+	default:
+		id := CLIBanID(a.Rsc, a.Ban)
+		if slices.ContainsFunc(c.Constraints.Location, func(l Location) bool { return l.ID == id }) {
+			return nil, fmt.Errorf("resource %q is already banned from %s (%s)", a.Rsc, a.Ban, id)
+		}
+		c.Constraints.Location = append(c.Constraints.Location, Location{ID: id, Rsc: a.Rsc, Node: a.Ban, Score: -Infinity})
+		notes = append(notes, fmt.Sprintf("added constraint %s: %s avoids %s (-INFINITY); `resource clear %s` removes it", id, a.Rsc, a.Ban, a.Rsc))
+	}
+	return notes, nil
 }

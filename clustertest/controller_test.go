@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/paceline/paceline/api"
 	"github.com/paceline/paceline/cib"
 )
 
@@ -226,5 +227,82 @@ func TestControllerDCChangeRestartsNothing(t *testing.T) {
 		if len(on) != 1 || (n != c.Nodes[dc].Name && on[0] != n) {
 			t.Errorf("%s ran on %s, now on %v", id, n, on)
 		}
+	}
+}
+
+// The operator's commands on a live cluster: move, ban, clear, disable,
+// enable and cleanup, each seen through to where the resource runs.
+func TestControllerOperatorCommands(t *testing.T) {
+	c := New(t, 3, Options{Manage: true})
+	ctx := Ctx(t)
+	dir := t.TempDir()
+	cl := c.Nodes[0].Client
+	apply := func(cmd cib.Command) {
+		t.Helper()
+		if _, err := cl.Apply(ctx, cmd, false); err != nil {
+			t.Fatalf("%T: %v", cmd, err)
+		}
+	}
+	apply(&cib.CreatePrimitive{Primitive: cib.Primitive{
+		ID: "d", Agent: "ocf:paceline:dummy", Params: map[string]string{"state_dir": dir},
+		Ops: []cib.Op{{Name: "monitor", Interval: cib.Duration(100 * time.Millisecond)}},
+	}})
+	first := ""
+	WaitFor(t, 15*time.Second, func() (bool, string) {
+		on := runsOn(dir, "d", c.Nodes)
+		if len(on) == 1 {
+			first = on[0]
+		}
+		return len(on) == 1, "d runs on " + formatList(on)
+	})
+	target := "n1"
+	if first == "n1" {
+		target = "n2"
+	}
+	apply(&cib.CLIConstraints{Rsc: "d", Move: target})
+	waitRunsOn(t, c, dir, "d", target, 15*time.Second)
+
+	apply(&cib.CLIConstraints{Rsc: "d", Clear: true})
+	apply(&cib.CLIConstraints{Rsc: "d", Ban: target})
+	WaitFor(t, 15*time.Second, func() (bool, string) {
+		on := runsOn(dir, "d", c.Nodes)
+		return len(on) == 1 && on[0] != target, "after the ban d runs on " + formatList(on)
+	})
+	apply(&cib.CLIConstraints{Rsc: "d", Clear: true})
+
+	apply(&cib.UpdateResource{ID: "d", Meta: cib.Patch{Set: map[string]string{"target-role": "Stopped"}}})
+	WaitFor(t, 15*time.Second, func() (bool, string) {
+		on := runsOn(dir, "d", c.Nodes)
+		return len(on) == 0, "disabled, d runs on " + formatList(on)
+	})
+	apply(&cib.UpdateResource{ID: "d", Meta: cib.Patch{Unset: []string{"target-role"}}})
+	var now string
+	WaitFor(t, 15*time.Second, func() (bool, string) {
+		on := runsOn(dir, "d", c.Nodes)
+		if len(on) == 1 {
+			now = on[0]
+		}
+		return len(on) == 1, "enabled, d runs on " + formatList(on)
+	})
+
+	// A monitor failure leaves a fail count; cleanup forgets it.
+	os.Remove(filepath.Join(dir, "paceline-dummy-"+now+"-d.state"))
+	failCount := func() int {
+		h, err := cl.History(ctx, "d", now)
+		if err != nil || len(h.Resources) == 0 {
+			return -1
+		}
+		return h.Resources[0].FailCount()
+	}
+	WaitFor(t, 10*time.Second, func() (bool, string) { return failCount() > 0, "a fail count after the monitor failure" })
+	rep, err := cl.Cleanup(ctx, api.CleanupRequest{Rsc: "d"})
+	if err != nil || len(rep.Cleaned) != 3 {
+		t.Fatalf("cleanup: %+v, %v", rep, err)
+	}
+	if n := failCount(); n != 0 {
+		t.Fatalf("fail count after cleanup: %d", n)
+	}
+	if _, err := cl.Cleanup(ctx, api.CleanupRequest{Rsc: "nosuch"}); err == nil {
+		t.Error("cleanup of an unknown resource succeeded")
 	}
 }

@@ -3,6 +3,8 @@ package main
 import (
 	"cmp"
 	"fmt"
+	"maps"
+	"slices"
 	"strings"
 	"time"
 
@@ -194,4 +196,68 @@ func printResourceStatus(g *globals, cfg *cib.Config, rs *api.ResourcesReply) {
 				o.Started.Local().Format(time.DateTime), f.FailCount)
 		}
 	}
+}
+
+// Operator commands on a running cluster (pcs resource move/ban/clear/
+// enable/disable/cleanup). Each is one configuration change (or, for
+// cleanup, a message to the nodes), so nothing is half-applied.
+func newResourceOperatorCmds(g *globals) []*cobra.Command {
+	cli := func(use, short string, build func(args []string) (*cib.CLIConstraints, error)) *cobra.Command {
+		return changeCmd(g, use, short, build)
+	}
+	move := cli("move RSC NODE", "Move a resource to NODE (constraint cli-prefer-RSC, INFINITY; `resource clear` lifts it)",
+		func(args []string) (*cib.CLIConstraints, error) {
+			if len(args) != 2 {
+				return nil, fmt.Errorf("resource move: want RSC NODE, got %d argument(s)", len(args))
+			}
+			return &cib.CLIConstraints{Rsc: args[0], Move: args[1]}, nil
+		})
+	ban := cli("ban RSC NODE", "Keep a resource off NODE (constraint cli-ban-RSC-on-NODE, -INFINITY)",
+		func(args []string) (*cib.CLIConstraints, error) {
+			if len(args) != 2 {
+				return nil, fmt.Errorf("resource ban: want RSC NODE, got %d argument(s)", len(args))
+			}
+			return &cib.CLIConstraints{Rsc: args[0], Ban: args[1]}, nil
+		})
+	clear := cli("clear RSC", "Remove the constraints `resource move` and `resource ban` made for a resource",
+		func(args []string) (*cib.CLIConstraints, error) {
+			if len(args) != 1 {
+				return nil, fmt.Errorf("resource clear: want RSC, got %d argument(s)", len(args))
+			}
+			return &cib.CLIConstraints{Rsc: args[0], Clear: true}, nil
+		})
+	role := func(use, short string, patch cib.Patch) *cobra.Command {
+		return changeCmd(g, use, short, func(args []string) (*cib.UpdateResource, error) {
+			if len(args) != 1 {
+				return nil, fmt.Errorf("want RSC, got %d argument(s)", len(args))
+			}
+			return &cib.UpdateResource{ID: args[0], Meta: patch}, nil
+		})
+	}
+	enable := role("enable RSC", "Let a resource run (removes target-role=Stopped)", cib.Patch{Unset: []string{"target-role"}})
+	disable := role("disable RSC", "Stop a resource and keep it stopped (target-role=Stopped)", cib.Patch{Set: map[string]string{"target-role": "Stopped"}})
+	var node string
+	cleanup := leaf(g, "cleanup RSC [--node N]", "Forget a resource's failures and fail counts (on every node, or N); the DC plans again",
+		func(cmd *cobra.Command, args []string) error {
+			if err := wantArgs(args, 1, 1, "RSC"); err != nil {
+				return err
+			}
+			rep, err := g.client().Cleanup(cmd.Context(), api.CleanupRequest{Rsc: args[0], Node: node})
+			if err != nil {
+				return agentError(err)
+			}
+			if g.json() {
+				return printJSON(g.stdout, rep)
+			}
+			fmt.Fprintf(g.stdout, "Cleaned up %s on %s\n", args[0], strings.Join(rep.Cleaned, ", "))
+			if len(rep.Errors) > 0 {
+				for _, n := range slices.Sorted(maps.Keys(rep.Errors)) {
+					fmt.Fprintf(g.stderr, "  %s: %s\n", n, rep.Errors[n])
+				}
+				return fmt.Errorf("%d node(s) could not be reached", len(rep.Errors))
+			}
+			return nil
+		})
+	cleanup.Flags().StringVar(&node, "node", "", "only on this node")
+	return []*cobra.Command{move, ban, clear, enable, disable, cleanup}
 }

@@ -46,6 +46,30 @@ func TestCLIResourceOpAndHistory(t *testing.T) {
 	contains(t, "status", a.ok(t, "status"), "Resources:", "d1", "Started "+a.node, "slow", "FAILED "+a.node+" (start)",
 		"Failed resource actions:", "slow start on "+a.node)
 
+	// Operator commands: one change each, clear errors.
+	contains(t, "move", a.ok(t, "resource", "move", "d1", a.node), "cli-prefer-d1")
+	contains(t, "ban", a.ok(t, "resource", "ban", "slow", a.node), "cli-ban-slow-on-"+a.node)
+	a.fails(t, 1, "already banned", "resource", "ban", "slow", a.node)
+	a.fails(t, 1, `unknown node "elsewhere"`, "resource", "move", "d1", "elsewhere")
+	a.fails(t, 2, "want RSC NODE", "resource", "move", "d1")
+	contains(t, "clear", a.ok(t, "resource", "clear", "d1"), "removed constraint cli-prefer-d1")
+	a.fails(t, 1, "no move or ban", "resource", "clear", "d1")
+	a.ok(t, "resource", "disable", "d1")
+	if cfg := a.config(t); cfg.Primitive("d1").Meta["target-role"] != "Stopped" {
+		t.Fatalf("disable: meta %v", cfg.Primitive("d1").Meta)
+	}
+	a.ok(t, "resource", "enable", "d1")
+	if cfg := a.config(t); cfg.Primitive("d1").Meta["target-role"] != "" {
+		t.Fatalf("enable: meta %v", cfg.Primitive("d1").Meta)
+	}
+	contains(t, "cleanup", a.ok(t, "resource", "cleanup", "slow"), "Cleaned up slow on "+a.node)
+	var after api.HistoryReply
+	a.json(t, &after, "resource", "history", "slow")
+	if len(after.Resources) != 1 || after.Resources[0].FailCount() != 0 || after.Resources[0].LastFailure != nil {
+		t.Fatalf("history after cleanup: %+v", after)
+	}
+	a.fails(t, 1, `unknown resource "nosuch"`, "resource", "cleanup", "nosuch")
+
 	a.fails(t, 1, `no primitive "nosuch"`, "resource", "op", "nosuch", "start")
 	a.fails(t, 1, `unknown action "explode"`, "resource", "op", "d1", "explode")
 	a.fails(t, 1, `no monitor every 1m0s`, "resource", "op", "d1", "monitor", "--interval", "1m")

@@ -11,7 +11,7 @@ import (
 )
 
 func newResourceCmd(g *globals) *cobra.Command {
-	return parent(g, "resource", "Create, change and show resources", resourceList(g),
+	c := parent(g, "resource", "Create, change and show resources", resourceList(g),
 		newResourceCreateCmd(g),
 		newResourceUpdateCmd(g),
 		newResourceMetaCmd(g),
@@ -27,6 +27,8 @@ func newResourceCmd(g *globals) *cobra.Command {
 		newResourceUncloneCmd(g),
 		newResourceDefaultsCmd(g),
 	)
+	c.AddCommand(newResourceOperatorCmds(g)...)
+	return c
 }
 
 func newResourceCreateCmd(g *globals) *cobra.Command {

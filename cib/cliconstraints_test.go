@@ -1,0 +1,58 @@
+package cib
+
+import (
+	"slices"
+	"strings"
+	"testing"
+)
+
+func locIDs(c *Config) []string {
+	var ids []string
+	for _, l := range c.Constraints.Location {
+		ids = append(ids, l.ID+"@"+l.Node+"="+l.Score.String())
+	}
+	slices.Sort(ids)
+	return ids
+}
+
+// The operator's move, ban and clear, each one change.
+func TestCLIConstraints(t *testing.T) {
+	c := &Config{Nodes: []Node{{Name: "n1"}, {Name: "n2"}}, Primitives: []Primitive{{ID: "a", Agent: "ocf:heartbeat:Dummy"}}}
+	steps := []struct {
+		cmd  CLIConstraints
+		want []string
+		err  string
+	}{
+		{CLIConstraints{Rsc: "a", Move: "n1"}, []string{"cli-prefer-a@n1=INFINITY"}, ""},
+		{CLIConstraints{Rsc: "a", Move: "n2"}, []string{"cli-prefer-a@n2=INFINITY"}, ""},
+		{CLIConstraints{Rsc: "a", Ban: "n1"}, []string{"cli-ban-a-on-n1@n1=-INFINITY", "cli-prefer-a@n2=INFINITY"}, ""},
+		{CLIConstraints{Rsc: "a", Ban: "n1"}, nil, "already banned"},
+		{CLIConstraints{Rsc: "a", Move: "n1"}, []string{"cli-prefer-a@n1=INFINITY"}, ""},
+		{CLIConstraints{Rsc: "a", Clear: true}, nil, ""},
+		{CLIConstraints{Rsc: "a", Clear: true}, nil, "no move or ban"},
+		{CLIConstraints{Rsc: "zz", Move: "n1"}, nil, `unknown resource "zz"`},
+		{CLIConstraints{Rsc: "a", Move: "n9"}, nil, `unknown node "n9"`},
+		{CLIConstraints{Rsc: "a", Move: "n1", Ban: "n2"}, nil, "exactly one"},
+	}
+	for i, s := range steps {
+		before := locIDs(c)
+		cmd := s.cmd
+		next, _, err := c.Apply(Envelope{Cmd: &cmd})
+		if s.err != "" {
+			if err == nil || !strings.Contains(err.Error(), s.err) {
+				t.Fatalf("step %d %+v: error %v, want %q", i, s.cmd, err, s.err)
+			}
+			if !slices.Equal(locIDs(c), before) {
+				t.Fatalf("step %d: a refused change changed the configuration", i)
+			}
+			continue
+		}
+		if err != nil {
+			t.Fatalf("step %d %+v: %v", i, s.cmd, err)
+		}
+		if got := locIDs(next); !slices.Equal(got, s.want) {
+			t.Fatalf("step %d %+v: constraints %v, want %v", i, s.cmd, got, s.want)
+		}
+		c = next
+	}
+}
