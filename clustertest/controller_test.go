@@ -306,3 +306,68 @@ func TestControllerOperatorCommands(t *testing.T) {
 		t.Error("cleanup of an unknown resource succeeded")
 	}
 }
+
+// A group moves as a unit: when its node goes into standby its members
+// stop there in reverse order and start on one other node in order.
+func TestControllerGroupStandbyDrain(t *testing.T) {
+	c := New(t, 3, Options{Manage: true})
+	ctx := Ctx(t)
+	dir := t.TempDir()
+	cl := c.Nodes[0].Client
+	members := []string{"g1", "g2", "g3"}
+	for _, id := range members {
+		if _, err := cl.Apply(ctx, &cib.CreatePrimitive{
+			Primitive: cib.Primitive{ID: id, Agent: "ocf:paceline:dummy", Params: map[string]string{"state_dir": dir}},
+			Placement: cib.Placement{Group: "g"},
+		}, false); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var from string
+	WaitFor(t, 15*time.Second, func() (bool, string) {
+		on := runsOn(dir, "g3", c.Nodes)
+		for _, id := range members {
+			if o := runsOn(dir, id, c.Nodes); len(o) != 1 || len(on) != 1 || o[0] != on[0] {
+				return false, id + " runs on " + formatList(o)
+			}
+		}
+		from = on[0]
+		return true, ""
+	})
+	yes := true
+	if _, err := cl.Apply(ctx, &cib.UpdateNode{Name: from, Standby: &yes}, false); err != nil {
+		t.Fatal(err)
+	}
+	var to string
+	WaitFor(t, 15*time.Second, func() (bool, string) {
+		for _, id := range members {
+			o := runsOn(dir, id, c.Nodes)
+			if len(o) != 1 || o[0] == from || (to != "" && o[0] != to) {
+				return false, id + " runs on " + formatList(o)
+			}
+			to = o[0]
+		}
+		return true, ""
+	})
+	// Order, from each node's history (call IDs grow on a node).
+	callOf := func(node, rsc, action string) int64 {
+		h, err := cl.History(ctx, rsc, node)
+		if err != nil || len(h.Resources) != 1 {
+			t.Fatalf("history of %s on %s: %+v %v", rsc, node, h, err)
+		}
+		for _, o := range h.Resources[0].Recent {
+			if o.Action == action {
+				return o.CallID
+			}
+		}
+		t.Fatalf("no %s of %s on %s", action, rsc, node)
+		return 0
+	}
+	if a, b, cc := callOf(from, "g3", "stop"), callOf(from, "g2", "stop"), callOf(from, "g1", "stop"); !(a < b && b < cc) {
+		t.Errorf("stops on %s not in reverse order: g3 %d, g2 %d, g1 %d", from, a, b, cc)
+	}
+	if a, b, cc := callOf(to, "g1", "start"), callOf(to, "g2", "start"), callOf(to, "g3", "start"); !(a < b && b < cc) {
+		t.Errorf("starts on %s not in order: g1 %d, g2 %d, g3 %d", to, a, b, cc)
+	}
+	t.Logf("group drained from %s to %s", from, to)
+}
