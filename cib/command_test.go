@@ -411,6 +411,18 @@ func commandCases() []commandCase {
 			}},
 		{name: "register/bad-name", cmd: &RegisterNode{Name: "n 4"}, wantErr: `node name "n 4" is not a valid host name`, object: "n 4"},
 		{name: "register/case-duplicate", cmd: &RegisterNode{Name: "N1"}, wantErr: `nodes[N1]: duplicate node "N1"`, object: "N1"},
+		// CLIConstraints (resource move, ban, clear)
+		{name: "cli/move", cmd: &CLIConstraints{Rsc: "g", Move: "n2"},
+			notes: []string{"added constraint cli-prefer-g: g prefers n2 (INFINITY); `resource clear g` removes it"},
+			check: func(t *testing.T, c *Config) {
+				if !slices.ContainsFunc(c.Constraints.Location, func(l Location) bool { return l.ID == "cli-prefer-g" && l.Node == "n2" && l.Score == Infinity }) {
+					t.Errorf("locations %+v", c.Constraints.Location)
+				}
+			}},
+		{name: "cli/ban", cmd: &CLIConstraints{Rsc: "db", Ban: "n3"},
+			notes: []string{"added constraint cli-ban-db-on-n3: db avoids n3 (-INFINITY); `resource clear db` removes it"}},
+		{name: "cli/unknown-node", cmd: &CLIConstraints{Rsc: "db", Ban: "n9"}, wantErr: `resource "db": unknown node "n9"`, object: "db"},
+		{name: "cli/nothing-to-clear", cmd: &CLIConstraints{Rsc: "db", Clear: true}, wantErr: `resource "db" has no move or ban to clear`, object: "db"},
 	}
 }
 
@@ -556,6 +568,7 @@ func sampleCommands(t testing.TB) []Command {
 		&UpdateNode{Name: "n1", Attributes: Patch{Set: map[string]string{"x": "y"}}, Utilization: Patch{Unset: []string{"cpu"}},
 			Standby: ptr(false), Maintenance: ptr(true), Votes: ptr(0)},
 		&RegisterNode{Name: "n1"},
+		&CLIConstraints{Rsc: "g", Move: "n2"},
 	}
 }
 

@@ -2,10 +2,13 @@
 // (BenchmarkSchedule in crm/scheduler) measures, as YAML files that
 // `paceline simulate` reads: DIR/config.yaml (a generated configuration)
 // and DIR/status.yaml (a cold start, or a steady cluster whose busiest node
-// has gone offline). The same flags give the same files.
+// has gone offline). The same flags give the same files. With -cib it
+// also writes DIR/cib.xml, the same input as a Pacemaker CIB (see
+// cibxml.go), for Pacemaker's crm_simulate.
 //
-//	go run ./tools/schedbench -nodes 16 -resources 1000 -constraints 1000 -situation nodefail -out /tmp/sb
+//	go run ./tools/schedbench -nodes 16 -resources 1000 -constraints 1000 -situation nodefail -cib -out /tmp/sb
 //	paceline simulate --config /tmp/sb/config.yaml --status /tmp/sb/status.yaml --now 2026-01-01T12:00:00Z
+//	crm_simulate -x /tmp/sb/cib.xml -R   # -S also simulates running the transition
 package main
 
 import (
@@ -30,14 +33,15 @@ func main() {
 	seed := flag.Int64("seed", 1, "generator seed (the benchmark uses 1)")
 	situation := flag.String("situation", schedgen.Cold, "cold (nothing probed) or nodefail (steady, then the busiest node offline)")
 	out := flag.String("out", "", "directory to write config.yaml and status.yaml to (created if missing)")
+	withCIB := flag.Bool("cib", false, "also write DIR/cib.xml: the same input as a Pacemaker CIB, for crm_simulate")
 	flag.Parse()
-	if err := run(*nodes, *resources, *constraints, *seed, *situation, *out); err != nil {
+	if err := run(*nodes, *resources, *constraints, *seed, *situation, *out, *withCIB); err != nil {
 		fmt.Fprintln(os.Stderr, "schedbench:", err)
 		os.Exit(1)
 	}
 }
 
-func run(nodes, resources, constraints int, seed int64, situation, out string) error {
+func run(nodes, resources, constraints int, seed int64, situation, out string, withCIB bool) error {
 	switch {
 	case out == "":
 		return errors.New("-out DIR is required")
@@ -85,6 +89,19 @@ func run(nodes, resources, constraints int, seed int64, situation, out string) e
 	if err := os.WriteFile(stPath, sb, 0o644); err != nil {
 		return err
 	}
+	var cibPath string
+	if withCIB {
+		// From what was read back, so that crm_simulate gets what
+		// `paceline simulate` reads.
+		xb, err := pacemakerCIB(back, stBack, schedgen.Now)
+		if err != nil {
+			return err
+		}
+		cibPath = filepath.Join(out, "cib.xml")
+		if err := os.WriteFile(cibPath, xb, 0o644); err != nil {
+			return fmt.Errorf("writing the Pacemaker CIB: %w", err)
+		}
+	}
 	fmt.Printf("wrote %s (%d nodes, %d primitives, %d groups, %d clones, %d constraints) and %s (%s",
 		cfgPath, len(cfg.Nodes), len(cfg.Primitives), len(cfg.Groups), len(cfg.Clones),
 		len(cfg.Constraints.Location)+len(cfg.Constraints.Colocation)+len(cfg.Constraints.Order), stPath, situation)
@@ -95,6 +112,10 @@ func run(nodes, resources, constraints int, seed int64, situation, out string) e
 			}
 		}
 	}
-	fmt.Printf("; now %s)\n", schedgen.Now.Format(time.RFC3339))
+	fmt.Printf("; now %s)", schedgen.Now.Format(time.RFC3339))
+	if cibPath != "" {
+		fmt.Printf(" and %s", cibPath)
+	}
+	fmt.Println()
 	return nil
 }
