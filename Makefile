@@ -12,7 +12,7 @@ FUZZTIME ?= 100000x
 # Checks per scheduler property in `make prop` (part of `make test`).
 PROPCHECKS ?= 2000
 
-.PHONY: all build deps test vet fmt-check unit fuzz prop demo bench clean
+.PHONY: all build deps test vet fmt-check unit fuzz prop demo bench bench-failover clean
 
 all: build
 
@@ -51,6 +51,12 @@ demo: deps build
 bench: deps build
 	$(GO) test -run '^$$' -bench . -benchmem ./cib/...
 	./scripts/bench-config.sh
+
+# Failover figures in network namespaces (root): RUNS crashes of the VIP's
+# holder, the time until another node holds it.
+RUNS ?= 20
+bench-failover: deps
+	PACELINE_FAILOVER_RUNS=$(RUNS) $(GO) test -count=1 -timeout 30m -run '^TestNetnsFailoverFigures$$' -v ./e2e | grep -E 'crashed|crash ->|^(ok|FAIL|---)'
 
 clean:
 	rm -rf bin

@@ -19,11 +19,6 @@ import (
 	"github.com/paceline/paceline/messaging"
 )
 
-// defaultNodeLossGrace is how long after a member is declared failed the
-// DC treats it as unclean (its resources possibly still running) before
-// it counts as offline, when the node-loss-grace property is unset.
-const defaultNodeLossGrace = time.Second
-
 // orderMargin is how long past an action's timeout the DC waits for its
 // node's answer.
 const orderMargin = 5 * time.Second
@@ -45,13 +40,14 @@ func (c cluster) DC() (uint64, bool) {
 }
 
 // Membership maps gossip states to the scheduler's: alive and suspect are
-// online; a failed member is unclean for node-loss-grace, then offline; a
+// online; a failed member is unclean until its lease has certainly run out
+// and it has had self-stop-timeout to stop (lease.go), then offline; a
 // member that left, or was never seen, is offline.
 func (c cluster) Membership(now time.Time) (map[string]scheduler.NodeState, bool) {
-	cfg := c.a.store.Config()
-	grace := defaultNodeLossGrace
-	if d, err := cib.ParseDuration(cfg.Property("node-loss-grace")); err == nil && d > 0 {
-		grace = d.D()
+	lt := c.a.leaseTiming(c.a.store.Config())
+	var heard map[string]time.Time
+	if c.a.ms != nil {
+		heard = c.a.ms.LastHeard()
 	}
 	out := map[string]scheduler.NodeState{c.a.cfg.Name: scheduler.NodeOnline}
 	var members []messaging.Member
@@ -68,7 +64,7 @@ func (c cluster) Membership(now time.Time) (map[string]scheduler.NodeState, bool
 		case messaging.Alive, messaging.Suspect:
 			out[m.Name] = scheduler.NodeOnline
 		case messaging.Failed:
-			if now.Sub(m.Since) < grace {
+			if now.Before(lt.recoverableAt(m, heard[m.Name])) {
 				out[m.Name] = scheduler.NodeUnclean
 			} else {
 				out[m.Name] = scheduler.NodeOffline

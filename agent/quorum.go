@@ -33,6 +33,13 @@ func quorumConfig(cfg *cib.Config) quorum.Config {
 // decideQuorum observes membership now and decides. It remembers the last
 // decision, so wait_for_all only holds back the first quorum.
 func (a *Agent) decideQuorum(members []messaging.Member, now time.Time) quorum.Decision {
+	d := a.quorumOf(members, now)
+	a.wasQuorate.Store(d.Quorate)
+	return d
+}
+
+// quorumOf decides quorum for a view of the members, remembering nothing.
+func (a *Agent) quorumOf(members []messaging.Member, now time.Time) quorum.Decision {
 	cfg := a.store.Config()
 	qc := quorumConfig(cfg)
 	obs := quorum.Observation{
@@ -53,9 +60,7 @@ func (a *Agent) decideQuorum(members []messaging.Member, now time.Time) quorum.D
 			obs.EverSeenAll = false
 		}
 	}
-	d := quorum.Decide(qc, obs)
-	a.wasQuorate.Store(d.Quorate)
-	return d
+	return quorum.Decide(qc, obs)
 }
 
 func quorumView(d quorum.Decision) *api.Quorum {

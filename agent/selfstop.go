@@ -15,7 +15,8 @@ import (
 // selfStopTick is how often a node checks its own quorum.
 const selfStopTick = 20 * time.Millisecond
 
-// watchQuorum makes a node that loses quorum apply no-quorum-policy by
+// watchQuorum makes a node whose lease runs out — it has not heard, within
+// the lease, from enough members to be quorate — apply no-quorum-policy by
 // itself, without waiting for any DC (shared/DESIGN.md, Safety): with
 // stop, it stops every resource it runs — addresses first, since a
 // second holder of an address is what clients notice, then the rest — so
@@ -28,7 +29,7 @@ func (a *Agent) watchQuorum(ctx context.Context) {
 	}
 	t := time.NewTicker(selfStopTick)
 	defer t.Stop()
-	was := true
+	was := false // no lease yet at start: nothing to report until one was held
 	var acted time.Time
 	for {
 		select {
@@ -36,17 +37,17 @@ func (a *Agent) watchQuorum(ctx context.Context) {
 			return
 		case <-t.C:
 		}
-		d := a.decideQuorum(a.ms.Members(), time.Now())
-		if d.Quorate {
+		cfg := a.store.Config()
+		held, reason := a.leaseHeld(time.Now(), a.leaseTiming(cfg).Lease)
+		if held {
 			was = true
 			continue
 		}
-		// Without quorum it keeps applying the policy: a DC of the other
-		// side cannot tell this node anything until it is back.
-		cfg := a.store.Config()
+		// Without its lease it keeps applying the policy: a DC of the
+		// other side cannot tell this node anything until it is back.
 		policy := cfg.Property("no-quorum-policy")
 		if was {
-			a.log.Warn("quorum lost: applying no-quorum-policy on this node", "policy", policy, "reason", d.Reason)
+			a.log.Warn("lease lost (no quorum heard from): applying no-quorum-policy on this node", "policy", policy, "reason", reason)
 		} else if time.Since(acted) < time.Second {
 			continue // retry what did not stop once a second, not every tick
 		}

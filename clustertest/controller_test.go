@@ -79,7 +79,7 @@ func TestControllerFailoverAndFailback(t *testing.T) {
 	// The machine is gone, and its resources with it.
 	os.Remove(filepath.Join(dir, "paceline-dummy-n2-d.state"))
 	other := runsOnOther(t, c, dir)
-	t.Logf("n2 killed -> d running on %s: %v (includes failure detection and node-loss-grace 1s)", other, time.Since(t0))
+	t.Logf("n2 killed -> d running on %s: %v (failure detection, the lease, and a DC election when n2 was the DC)", other, time.Since(t0))
 
 	c.Start(n2)
 	took = waitRunsOn(t, c, dir, "d", "n2", 15*time.Second)

@@ -147,6 +147,10 @@ func (d *delegate) NotifyMsg(b []byte) {
 	if len(b) < 2 {
 		return
 	}
+	if b[0] == msgHeartbeat {
+		(*Membership)(d).heard(string(b[1:]))
+		return
+	}
 	if b[0] == msgLeave {
 		m := (*Membership)(d)
 		name := string(b[1:])

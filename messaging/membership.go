@@ -94,11 +94,13 @@ type Membership struct {
 
 	mu      sync.Mutex
 	members map[string]*Member
-	leaving map[string]bool       // members that announced a graceful leave
-	attrs   map[string]*nodeAttrs // by node name
-	ver     uint64                // last version of our own attributes
-	subs    map[int]chan Event
-	nextSub int
+	leaving map[string]bool // members that announced a graceful leave
+	// lastHeard is when each other member's heartbeat last arrived.
+	lastHeard map[string]time.Time
+	attrs     map[string]*nodeAttrs // by node name
+	ver       uint64                // last version of our own attributes
+	subs      map[int]chan Event
+	nextSub   int
 
 	stop     chan struct{} // closed by Shutdown: ends the reconnect loop
 	stopOnce sync.Once
@@ -126,7 +128,7 @@ func Start(opts Options) (*Membership, error) {
 	m := &Membership{
 		opts: opts, log: opts.Logger.With("component", "membership"),
 		stop:    make(chan struct{}),
-		members: map[string]*Member{}, leaving: map[string]bool{}, attrs: map[string]*nodeAttrs{}, subs: map[int]chan Event{},
+		members: map[string]*Member{}, leaving: map[string]bool{}, lastHeard: map[string]time.Time{}, attrs: map[string]*nodeAttrs{}, subs: map[int]chan Event{},
 	}
 	m.attrs[opts.Name] = &nodeAttrs{Inc: opts.Meta.Incarnation, Attrs: map[string]AttrValue{}}
 
@@ -162,6 +164,7 @@ func Start(opts Options) (*Membership, error) {
 		return nil, fmt.Errorf("gossip on %s: %w", opts.Bind, err)
 	}
 	m.loops.Go(m.reconnect)
+	m.loops.Go(m.heartbeats)
 	return m, nil
 }
 

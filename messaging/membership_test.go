@@ -342,3 +342,28 @@ func TestTimingProfiles(t *testing.T) {
 		t.Fatal("probe-timeout over probe-interval accepted")
 	}
 }
+
+// Heartbeats: every member hears every other one every heartbeat
+// interval; a member that stops is no longer heard.
+func TestHeartbeats(t *testing.T) {
+	c := newTestCluster(t, 3)
+	fresh := func(m *Membership, name string, within time.Duration) bool {
+		at, ok := m.LastHeard()[name]
+		return ok && time.Since(at) < within
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for !(fresh(c.nodes[0], "n2", 100*time.Millisecond) && fresh(c.nodes[0], "n3", 100*time.Millisecond) && fresh(c.nodes[2], "n1", 100*time.Millisecond)) {
+		if time.Now().After(deadline) {
+			t.Fatalf("heartbeats not heard: %v / %v", c.nodes[0].LastHeard(), c.nodes[2].LastHeard())
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	_ = c.nodes[1].Shutdown()
+	time.Sleep(300 * time.Millisecond)
+	if fresh(c.nodes[0], "n2", 200*time.Millisecond) {
+		t.Errorf("n2 still heard 300 ms after it stopped")
+	}
+	if !fresh(c.nodes[0], "n3", 100*time.Millisecond) {
+		t.Errorf("n3 no longer heard")
+	}
+}

@@ -1,0 +1,78 @@
+package agent
+
+import (
+	"time"
+
+	"github.com/paceline/paceline/cib"
+	"github.com/paceline/paceline/messaging"
+)
+
+// leaseTiming is the lease of shared/DESIGN.md (Safety), from the gossip
+// timing and the cluster properties.
+type leaseTiming struct {
+	// Lease: a node runs resources only while it has heard, within the
+	// lease, from enough members to be quorate (4 probe intervals: 200 ms
+	// with the fast profile, 4 s with lan).
+	Lease time.Duration
+	// SelfStop bounds how long a node whose lease ran out takes to stop
+	// its resources (property self-stop-timeout, default 100 ms).
+	SelfStop time.Duration
+	// Margin covers heartbeat spacing and clock-rate drift.
+	Margin time.Duration
+	// Grace, when the node-loss-grace property is set, is the least wait
+	// after a member is declared failed.
+	Grace time.Duration
+}
+
+func (a *Agent) leaseTiming(cfg *cib.Config) leaseTiming {
+	t, _ := messaging.TimingProfile(a.cfg.Timing)
+	t = t.Override(a.cfg.GossipTiming)
+	lt := leaseTiming{Lease: 4 * t.ProbeInterval, SelfStop: 100 * time.Millisecond, Margin: 2*t.HeartbeatInterval() + 10*time.Millisecond}
+	if d, err := cib.ParseDuration(cfg.Property("self-stop-timeout")); err == nil && d > 0 {
+		lt.SelfStop = d.D()
+	}
+	if d, err := cib.ParseDuration(cfg.Property("node-loss-grace")); err == nil && d > 0 {
+		lt.Grace = d.D()
+	}
+	return lt
+}
+
+// leaseHeld reports whether this node may keep running resources: the
+// members it has heard from within the lease, with itself, are quorate.
+func (a *Agent) leaseHeld(now time.Time, lease time.Duration) (bool, string) {
+	heard := a.ms.LastHeard()
+	var view []messaging.Member
+	for _, m := range a.ms.Members() {
+		if m.Name != a.cfg.Name {
+			at, ok := heard[m.Name]
+			switch {
+			case ok && now.Sub(at) <= lease:
+				m.State = messaging.Alive
+			default:
+				m.State = messaging.Failed
+				if ok {
+					m.Since = at
+				}
+			}
+		}
+		view = append(view, m)
+	}
+	d := a.quorumOf(view, now)
+	return d.Quorate, d.Reason
+}
+
+// recoverableAt is when the DC may treat a failed member as offline: its
+// lease has certainly run out (counted from the last heartbeat this node
+// heard from it, which is no earlier than the last one it heard from us,
+// give or take the margin) and it has had self-stop-timeout to stop.
+func (lt leaseTiming) recoverableAt(m messaging.Member, lastHeard time.Time) time.Time {
+	from := m.Since
+	if !lastHeard.IsZero() && lastHeard.Before(from) {
+		from = lastHeard
+	}
+	at := from.Add(lt.Lease + lt.SelfStop + lt.Margin)
+	if g := m.Since.Add(lt.Grace); g.After(at) {
+		at = g
+	}
+	return at
+}

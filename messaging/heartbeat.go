@@ -1,0 +1,56 @@
+package messaging
+
+import "time"
+
+// msgHeartbeat carries the sender's name: a member tells every other
+// member, every heartbeat interval, that it is there. Receivers note the
+// time on their own monotonic clock; the controller's leases are built on
+// these times (shared/DESIGN.md, Safety), not on failure detection.
+const msgHeartbeat byte = 'h'
+
+// HeartbeatInterval is how often a member sends its heartbeat: a fifth of
+// the probe interval, at least 10 ms (fast profile: 10 ms; lan: 200 ms).
+func (t Timing) HeartbeatInterval() time.Duration {
+	return max(t.ProbeInterval/5, 10*time.Millisecond)
+}
+
+// heartbeats sends this member's heartbeat to every other known member
+// (alive or suspect, and failed ones too: a heartbeat that gets through is
+// how a healed link shows first).
+func (m *Membership) heartbeats() {
+	t := time.NewTicker(m.opts.Timing.HeartbeatInterval())
+	defer t.Stop()
+	msg := append([]byte{msgHeartbeat}, m.opts.Name...)
+	for {
+		select {
+		case <-m.stop:
+			return
+		case <-t.C:
+		}
+		for _, n := range m.ml.Members() {
+			if n.Name != m.opts.Name {
+				_ = m.ml.SendBestEffort(n, msg)
+			}
+		}
+	}
+}
+
+// heard notes a heartbeat.
+func (m *Membership) heard(name string) {
+	now := time.Now()
+	m.mu.Lock()
+	m.lastHeard[name] = now
+	m.mu.Unlock()
+}
+
+// LastHeard is when this member last heard each other member's
+// heartbeat (monotonic clock readings of this process).
+func (m *Membership) LastHeard() map[string]time.Time {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	out := make(map[string]time.Time, len(m.lastHeard))
+	for k, v := range m.lastHeard {
+		out[k] = v
+	}
+	return out
+}
