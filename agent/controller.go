@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"net/http"
 	"slices"
 	"strings"
@@ -217,9 +218,9 @@ func (a *Agent) pokeDC() {
 	}
 }
 
-// getResources answers GET /v1/resources: every online node's history,
-// read now, as the scheduler's status.
-func (a *Agent) getResources(w http.ResponseWriter, r *http.Request) {
+// gatherStatus reads every online node's history now and builds the
+// scheduler's status, with the failed operations and unreachable nodes.
+func (a *Agent) gatherStatus(ctx context.Context) (*scheduler.Status, api.ResourcesReply) {
 	cl := cluster{a}
 	now := time.Now()
 	states, quorate := cl.Membership(now)
@@ -238,7 +239,7 @@ func (a *Agent) getResources(w http.ResponseWriter, r *http.Request) {
 			continue
 		}
 		wg.Go(func() {
-			ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
+			ctx, cancel := context.WithTimeout(ctx, 2*time.Second)
 			defer cancel()
 			h, err := cl.History(ctx, n.Name)
 			mu.Lock()
@@ -262,5 +263,65 @@ func (a *Agent) getResources(w http.ResponseWriter, r *http.Request) {
 	}
 	slices.Sort(rep.Unreachable)
 	slices.SortFunc(rep.Failures, func(x, y api.Failure) int { return strings.Compare(x.Node+x.Op.Rsc, y.Node+y.Op.Rsc) })
+	return st, rep
+}
+
+// getResources answers GET /v1/resources: every online node's history,
+// read now, as the scheduler's status.
+func (a *Agent) getResources(w http.ResponseWriter, r *http.Request) {
+	_, rep := a.gatherStatus(r.Context())
+	writeJSON(w, http.StatusOK, rep)
+}
+
+// getExplain answers GET /v1/explain?rsc=ID: the scheduler run on the
+// cluster as it is now, with every node's score for the resource (or the
+// group or clone it is in), where it is or why not, and what the DC would
+// still do with it.
+func (a *Agent) getExplain(w http.ResponseWriter, r *http.Request) {
+	rsc := r.URL.Query().Get("rsc")
+	cfg := a.store.Config()
+	if cfg.ResourceKindOf(rsc) == "" {
+		writeErr(w, http.StatusNotFound, fmt.Errorf("unknown resource %q", rsc))
+		return
+	}
+	// The resource and what holds it.
+	ids := map[string]bool{rsc: true}
+	if g := cfg.GroupOf(rsc); g != nil {
+		ids[g.ID] = true
+	}
+	for id := range maps.Clone(ids) {
+		if c := cfg.CloneOf(id); c != nil {
+			ids[c.ID] = true
+		}
+	}
+	prims := map[string]bool{}
+	for _, p := range cfg.Primitives {
+		g := cfg.GroupOf(p.ID)
+		if p.ID == rsc || g != nil && g.ID == rsc || inClone(cfg, p.ID, rsc) {
+			prims[p.ID] = true
+		}
+	}
+	st, _ := a.gatherStatus(r.Context())
+	plan, err := scheduler.Schedule(cfg, st, scheduler.Options{Now: time.Now(), Explain: true})
+	if err != nil {
+		writeErr(w, http.StatusInternalServerError, fmt.Errorf("scheduler: %w", err))
+		return
+	}
+	rep := api.ExplainReply{Rsc: rsc, Epoch: cfg.Epoch}
+	for _, e := range plan.Explanations {
+		if ids[e.Rsc] {
+			rep.Explanations = append(rep.Explanations, e)
+		}
+	}
+	for _, p := range plan.Placements {
+		if prims[p.Rsc] {
+			rep.Placements = append(rep.Placements, p)
+		}
+	}
+	for _, act := range plan.Actions {
+		if prims[act.Rsc] {
+			rep.Actions = append(rep.Actions, act.String())
+		}
+	}
 	writeJSON(w, http.StatusOK, rep)
 }

@@ -28,6 +28,7 @@ func (a *Agent) routes() http.Handler {
 	mux.HandleFunc("GET /v1/lrm/history", a.getHistory)
 	mux.HandleFunc("POST /v1/lrm/exec", a.postExec)
 	mux.HandleFunc("GET /v1/resources", a.getResources)
+	mux.HandleFunc("GET /v1/explain", a.getExplain)
 	mux.HandleFunc("POST /v1/lrm/cleanup", a.postCleanup)
 	return mux
 }

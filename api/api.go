@@ -9,6 +9,7 @@
 //	POST /v1/lrm/exec            run one action by hand: ExecRequest -> lrm.Op
 //	GET  /v1/resources           what runs where, from every node: ResourcesReply
 //	POST /v1/lrm/cleanup         forget a resource's failures: CleanupRequest -> CleanupReply
+//	GET  /v1/explain             the live scores of a resource (?rsc=ID): ExplainReply
 //
 // Errors come back as a non-2xx status with an ErrorBody.
 package api
@@ -169,4 +170,15 @@ type CleanupRequest struct {
 type CleanupReply struct {
 	Cleaned []string          `json:"cleaned"`
 	Errors  map[string]string `json:"errors,omitempty"`
+}
+
+// ExplainReply is the scheduler run on the cluster as it is now, for one
+// resource (GET /v1/explain?rsc=ID): every node's score and what made it,
+// where it is placed or why not, and the actions the DC would still take.
+type ExplainReply struct {
+	Rsc          string                  `json:"rsc"`
+	Epoch        uint64                  `json:"epoch"`
+	Explanations []scheduler.Explanation `json:"explanations"`
+	Placements   []scheduler.Placement   `json:"placements"`
+	Actions      []string                `json:"pending-actions,omitempty"`
 }

@@ -198,3 +198,12 @@ func (c *Client) Cleanup(ctx context.Context, req CleanupRequest) (*CleanupReply
 	}
 	return &r, nil
 }
+
+// Explain runs the scheduler on the live cluster for one resource.
+func (c *Client) Explain(ctx context.Context, rsc string) (*ExplainReply, error) {
+	var r ExplainReply
+	if err := c.do(ctx, http.MethodGet, "/v1/explain?rsc="+url.QueryEscape(rsc), nil, &r); err != nil {
+		return nil, err
+	}
+	return &r, nil
+}

@@ -259,5 +259,52 @@ func newResourceOperatorCmds(g *globals) []*cobra.Command {
 			return nil
 		})
 	cleanup.Flags().StringVar(&node, "node", "", "only on this node")
-	return []*cobra.Command{move, ban, clear, enable, disable, cleanup}
+	return []*cobra.Command{move, ban, clear, enable, disable, cleanup, newResourceExplainCmd(g)}
+}
+
+// newResourceExplainCmd is `paceline resource explain RSC`: the live
+// scores, and why the resource runs where it runs, or why not.
+func newResourceExplainCmd(g *globals) *cobra.Command {
+	return leaf(g, "explain RSC", "Why a resource runs where it runs, or why not: every node's live score and what made it",
+		func(cmd *cobra.Command, args []string) error {
+			if err := wantArgs(args, 1, 1, "RSC"); err != nil {
+				return err
+			}
+			rep, err := g.client().Explain(cmd.Context(), args[0])
+			if err != nil {
+				return agentError(err)
+			}
+			if g.json() {
+				return printJSON(g.stdout, rep)
+			}
+			w := g.stdout
+			fmt.Fprintf(w, "%s (configuration epoch %d), scheduled now from every node's state:\n", rep.Rsc, rep.Epoch)
+			for _, p := range rep.Placements {
+				where := p.Role + " on " + p.Node
+				if p.Node == "" {
+					where = "Stopped"
+				}
+				line := fmt.Sprintf("  %s: %s", p.Name(), where)
+				if p.Reason != "" {
+					line += " (" + p.Reason + ")"
+				}
+				fmt.Fprintln(w, line)
+			}
+			for _, e := range rep.Explanations {
+				fmt.Fprintf(w, "%s: %s\n", e.Rsc, e.Result)
+				for _, n := range e.Nodes {
+					fmt.Fprintf(w, "  %-12s %s\n", n.Node, n.Score)
+					for _, c := range n.Contributions {
+						fmt.Fprintf(w, "    %+8s  %s\n", c.Score.String(), c.Source)
+					}
+				}
+			}
+			if len(rep.Actions) > 0 {
+				fmt.Fprintln(w, "The DC would still do:")
+				for _, a := range rep.Actions {
+					fmt.Fprintln(w, "  "+a)
+				}
+			}
+			return nil
+		})
 }

@@ -69,6 +69,10 @@ func TestCLIResourceOpAndHistory(t *testing.T) {
 		t.Fatalf("history after cleanup: %+v", after)
 	}
 	a.fails(t, 1, `unknown resource "nosuch"`, "resource", "cleanup", "nosuch")
+	// explain: the live scores. d1 runs here (by hand), so it stays here
+	// with the default stickiness 0 on a single node.
+	contains(t, "explain", a.ok(t, "resource", "explain", "d1"), "d1: Started on "+a.node, a.node)
+	a.fails(t, 1, `unknown resource "nosuch"`, "resource", "explain", "nosuch")
 
 	a.fails(t, 1, `no primitive "nosuch"`, "resource", "op", "nosuch", "start")
 	a.fails(t, 1, `unknown action "explode"`, "resource", "op", "d1", "explode")
