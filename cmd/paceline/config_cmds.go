@@ -7,6 +7,7 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/spf13/cobra"
 
@@ -220,44 +221,77 @@ func dryRunFlag(c *cobra.Command, dry *bool) *cobra.Command {
 // newStatusCmd is `paceline status`: this node, raft and configuration
 // counts. (It grows into crm_mon later.)
 func newStatusCmd(g *globals) *cobra.Command {
-	var attrs bool
-	c := leaf(g, "status", "Show the cluster's state: members, raft, leader, epoch, counts", func(cmd *cobra.Command, args []string) error {
-		if err := wantArgs(args, 0, 0, "no arguments"); err != nil {
-			return err
-		}
-		ci, err := g.client().Cluster(cmd.Context())
-		if err != nil {
-			return agentError(err)
-		}
-		cfg, err := readConfig(cmd, g)
-		if err != nil {
-			return err
-		}
-		st := statusView{Cluster: ci, Counts: countConfig(cfg), attrs: attrs}
-		var ae *api.Error
-		if st.Members, err = g.client().Members(cmd.Context()); errors.As(err, &ae) && ae.Status == 404 {
-			err = nil // membership off on this node
-		}
-		if err != nil {
-			return agentError(err)
-		}
-		if rs, err := g.client().Resources(cmd.Context()); err == nil {
-			st.Resources = rs
-		}
-		if g.json() {
-			if !attrs && st.Members != nil {
-				st.Members.Attrs = nil
+	var attrs, watch bool
+	var every time.Duration
+	c := leaf(g, "status", "Show the cluster's state: nodes, quorum, DC, raft, and each resource with its node(s), role and failures",
+		func(cmd *cobra.Command, args []string) error {
+			if err := wantArgs(args, 0, 0, "no arguments"); err != nil {
+				return err
 			}
-			return printJSON(g.stdout, st)
-		}
-		printStatus(g, st)
-		if st.Resources != nil {
-			printResourceStatus(g, cfg, st.Resources)
-		}
-		return nil
-	})
+			if !watch {
+				return showStatus(cmd, g, attrs)
+			}
+			if every < 100*time.Millisecond {
+				return usagef("--interval %v: want at least 100ms", every)
+			}
+			// Refresh in place until interrupted (crm_mon's default mode).
+			t := time.NewTicker(every)
+			defer t.Stop()
+			for {
+				if !g.json() {
+					fmt.Fprint(g.stdout, "\033[H\033[2J")
+				}
+				if err := showStatus(cmd, g, attrs); err != nil {
+					fmt.Fprintln(g.stdout, "Error:", err)
+				}
+				if !g.json() {
+					fmt.Fprintf(g.stdout, "\n(every %v; Ctrl-C ends)\n", every)
+				}
+				select {
+				case <-cmd.Context().Done():
+					return nil
+				case <-t.C:
+				}
+			}
+		})
 	c.Flags().BoolVar(&attrs, "attrs", false, "also show transient node attributes")
+	c.Flags().BoolVarP(&watch, "watch", "w", false, "refresh in place until interrupted")
+	c.Flags().DurationVar(&every, "interval", time.Second, "with --watch: how often")
 	return c
+}
+
+// showStatus prints the status once.
+func showStatus(cmd *cobra.Command, g *globals, attrs bool) error {
+	ci, err := g.client().Cluster(cmd.Context())
+	if err != nil {
+		return agentError(err)
+	}
+	cfg, err := readConfig(cmd, g)
+	if err != nil {
+		return err
+	}
+	st := statusView{Cluster: ci, Counts: countConfig(cfg), attrs: attrs}
+	var ae *api.Error
+	if st.Members, err = g.client().Members(cmd.Context()); errors.As(err, &ae) && ae.Status == 404 {
+		err = nil // membership off on this node
+	}
+	if err != nil {
+		return agentError(err)
+	}
+	if rs, err := g.client().Resources(cmd.Context()); err == nil {
+		st.Resources = rs
+	}
+	if g.json() {
+		if !attrs && st.Members != nil {
+			st.Members.Attrs = nil
+		}
+		return printJSON(g.stdout, st)
+	}
+	printStatus(g, st)
+	if st.Resources != nil {
+		printResourceStatus(g, cfg, st.Resources)
+	}
+	return nil
 }
 
 // statusView is the JSON of `paceline status`.

@@ -1,10 +1,13 @@
 package main
 
 import (
+	"bytes"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/paceline/paceline/api"
 	"github.com/paceline/paceline/lrm"
@@ -80,4 +83,29 @@ func TestCLIResourceOpAndHistory(t *testing.T) {
 	a.fails(t, 1, `no node "elsewhere"`, "resource", "history", "d1", "--node", "elsewhere")
 	a.fails(t, 2, "want add ID NAME", "resource", "op", "d1")
 	contains(t, "no history", a.ok(t, "resource", "history", "never"), "has run no operations of never")
+}
+
+// status --watch refreshes in place until interrupted.
+func TestCLIStatusWatch(t *testing.T) {
+	a := startAgent(t)
+	cmd := exec.Command(binary, "-s", a.socket, "status", "--watch", "--interval", "200ms")
+	var out bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &out
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(900 * time.Millisecond)
+	_ = cmd.Process.Signal(os.Interrupt)
+	if err := cmd.Wait(); err != nil {
+		t.Fatalf("status --watch ended with %v:\n%s", err, out.String())
+	}
+	if n := strings.Count(out.String(), "\033[H\033[2J"); n < 2 {
+		t.Fatalf("refreshed %d times in 900ms at 200ms:\n%s", n, out.String())
+	}
+	if !strings.Contains(out.String(), "Resources:") {
+		t.Fatalf("no resources section:\n%s", out.String())
+	}
+	if r := a.run(t, "status", "--watch", "--interval", "1ms"); r.code != 2 {
+		t.Errorf("--interval 1ms: %s", r)
+	}
 }
