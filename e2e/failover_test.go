@@ -148,6 +148,12 @@ func TestNetnsVIPFailover(t *testing.T) {
 	n := stop()
 	t.Logf("never two holders over %d samples", n)
 
+	// resource restart: the group stops everywhere, then runs again.
+	before := h.waitOne(t, 15*time.Second, "")
+	c.cli(t, "resource", "restart", "g", "--timeout", "20s")
+	after := h.waitOne(t, 15*time.Second, "")
+	t.Logf("restarted: the VIP was on %s, is on %s", before, after)
+
 	// A crash: every process of the holder's node is killed and its link
 	// taken down (a dead machine takes its addresses with it).
 	holder := h.waitOne(t, 15*time.Second, "")

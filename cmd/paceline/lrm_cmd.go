@@ -259,7 +259,7 @@ func newResourceOperatorCmds(g *globals) []*cobra.Command {
 			return nil
 		})
 	cleanup.Flags().StringVar(&node, "node", "", "only on this node")
-	return []*cobra.Command{move, ban, clear, enable, disable, cleanup, newResourceExplainCmd(g)}
+	return []*cobra.Command{move, ban, clear, enable, disable, cleanup, newResourceExplainCmd(g), newResourceRestartCmd(g)}
 }
 
 // newResourceExplainCmd is `paceline resource explain RSC`: the live
@@ -307,4 +307,75 @@ func newResourceExplainCmd(g *globals) *cobra.Command {
 			}
 			return nil
 		})
+}
+
+// newResourceRestartCmd is `paceline resource restart RSC`, as pcs does
+// it: disable (target-role=Stopped), wait until no node runs it, enable.
+// If the wait fails the resource is left disabled, and the message says
+// so (enable it by hand).
+func newResourceRestartCmd(g *globals) *cobra.Command {
+	var timeout time.Duration
+	c := leaf(g, "restart RSC [--timeout D]", "Stop a resource everywhere, wait for it, and let it start again",
+		func(cmd *cobra.Command, args []string) error {
+			if err := wantArgs(args, 1, 1, "RSC"); err != nil {
+				return err
+			}
+			rsc := args[0]
+			cfg, err := readConfig(cmd, g)
+			if err != nil {
+				return err
+			}
+			if cfg.ResourceKindOf(rsc) == "" {
+				return fmt.Errorf("unknown resource %q", rsc)
+			}
+			if cfg.CloneOf(rsc) == nil && cfg.Primitive(rsc) != nil && cfg.GroupOf(rsc) != nil {
+				return fmt.Errorf("%s is a member of group %s: restart the group", rsc, cfg.GroupOf(rsc).ID)
+			}
+			prims := map[string]bool{}
+			for _, p := range cfg.Primitives {
+				gr := cfg.GroupOf(p.ID)
+				cl := cfg.CloneOf(p.ID)
+				if gr != nil && cl == nil {
+					cl = cfg.CloneOf(gr.ID)
+				}
+				if p.ID == rsc || gr != nil && gr.ID == rsc || cl != nil && cl.ID == rsc {
+					prims[p.ID] = true
+				}
+			}
+			if _, err := apply(cmd, g, &cib.UpdateResource{ID: rsc, Meta: cib.Patch{Set: map[string]string{"target-role": "Stopped"}}}, false); err != nil {
+				return err
+			}
+			fmt.Fprintf(g.stdout, "%s disabled; waiting for it to stop\n", rsc)
+			deadline := time.Now().Add(timeout)
+			for {
+				rs, err := g.client().Resources(cmd.Context())
+				if err == nil && !runsAnywhere(rs, prims) {
+					break
+				}
+				if time.Now().After(deadline) || cmd.Context().Err() != nil {
+					return fmt.Errorf("%s did not stop within %v; it is left disabled (target-role=Stopped): `paceline resource enable %s` lets it run", rsc, timeout, rsc)
+				}
+				time.Sleep(100 * time.Millisecond)
+			}
+			if _, err := apply(cmd, g, &cib.UpdateResource{ID: rsc, Meta: cib.Patch{Unset: []string{"target-role"}}}, false); err != nil {
+				return fmt.Errorf("%s stopped but could not be enabled again (%w): `paceline resource enable %s`", rsc, err, rsc)
+			}
+			fmt.Fprintf(g.stdout, "%s stopped and enabled again\n", rsc)
+			return nil
+		})
+	c.Flags().DurationVar(&timeout, "timeout", time.Minute, "how long to wait for it to stop")
+	return c
+}
+
+// runsAnywhere reports whether any of the primitives runs (or may run:
+// failed) on any node.
+func runsAnywhere(rs *api.ResourcesReply, prims map[string]bool) bool {
+	for _, n := range rs.Nodes {
+		for _, r := range n.Resources {
+			if prims[r.ID] && (r.Role != cib.RoleStopped || r.Failed) {
+				return true
+			}
+		}
+	}
+	return len(rs.Unreachable) > 0
 }

@@ -76,6 +76,13 @@ func TestCLIResourceOpAndHistory(t *testing.T) {
 	// with the default stickiness 0 on a single node.
 	contains(t, "explain", a.ok(t, "resource", "explain", "d1"), "d1: Started on "+a.node, a.node)
 	a.fails(t, 1, `unknown resource "nosuch"`, "resource", "explain", "nosuch")
+	// restart without a DC managing: nothing stops d1 (run by hand), so
+	// it is left disabled, and the message says how to undo that.
+	a.fails(t, 1, "left disabled", "resource", "restart", "d1", "--timeout", "300ms")
+	if cfg := a.config(t); cfg.Primitive("d1").Meta["target-role"] != "Stopped" {
+		t.Fatalf("after a failed restart: meta %v", cfg.Primitive("d1").Meta)
+	}
+	a.ok(t, "resource", "enable", "d1")
 
 	a.fails(t, 1, `no primitive "nosuch"`, "resource", "op", "nosuch", "start")
 	a.fails(t, 1, `unknown action "explode"`, "resource", "op", "d1", "explode")
