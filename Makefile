@@ -47,6 +47,7 @@ test: deps fmt-check vet unit fuzz prop
 
 demo: deps build
 	./scripts/demo.sh
+	./scripts/demo-failover.sh
 
 bench: deps build
 	$(GO) test -run '^$$' -bench . -benchmem ./cib/...

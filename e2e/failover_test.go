@@ -204,6 +204,8 @@ func TestNetnsFailoverFigures(t *testing.T) {
 			took = append(took, d)
 		}
 		t.Logf("%s crashed (DC: %v): the VIP on %s after %v", holder, wasDC, next, d)
+		// It reboots: the address it held is gone with it.
+		c.lab.ip("-n", c.lab.NS(holder), "addr", "del", vipAddr+"/24", "dev", "eth0")
 		c.lab.ip("-n", c.lab.NS(holder), "link", "set", "eth0", "up")
 		c.procs[holder] = c.lab.Start(holder, bin, "agent", "--config", filepath.Join(c.dir, holder, "paceline.yaml"))
 		c.waitQuorum(t, 30*time.Second, map[string]string{"n1": all, "n2": all, "n3": all})
