@@ -32,12 +32,29 @@ var _ crm.Cluster = cluster{}
 func (c cluster) Self() string        { return c.a.cfg.Name }
 func (c cluster) Config() *cib.Config { return c.a.store.Config() }
 
-// DC: with three or more nodes, the raft leader.
+// DC: the raft leader; in a two-node cluster that lost a node (raft has
+// no majority, so no leader), the node that won the tiebreak and so has
+// quorum alone, for its partition, on its last committed configuration
+// (shared/DESIGN.md, DC election). Its term is raft's current one, which
+// only grows.
 func (c cluster) DC() (uint64, bool) {
-	if !c.a.store.IsLeader() {
+	info := c.a.store.Info()
+	if c.a.store.IsLeader() {
+		return info.Term, true
+	}
+	if info.Leader != "" || c.a.ms == nil || c.a.store.Config().Property("two-node") != "true" {
 		return 0, false
 	}
-	return c.a.store.Info().Term, true
+	members := c.a.ms.Members()
+	if d := c.a.quorumOf(members, time.Now()); !d.Quorate {
+		return 0, false
+	}
+	for _, m := range members {
+		if m.Name != c.a.cfg.Name && (m.State == messaging.Alive || m.State == messaging.Suspect) {
+			return 0, false // the peer is there: raft will elect a leader
+		}
+	}
+	return info.Term, true
 }
 
 // Membership maps gossip states to the scheduler's: alive and suspect are

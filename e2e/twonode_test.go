@@ -117,3 +117,33 @@ func (c *netCluster) waitReason(t *testing.T, timeout time.Duration, name, want 
 		return strings.Contains(why, want), fmt.Sprintf("%s: quorum reason %q, want it to say %q", name, why, want)
 	})
 }
+
+// A degraded two-node cluster keeps managing resources: when n2, holding
+// the VIP, is cut off, n1 wins the tiebreak (it reaches the ping target),
+// becomes DC without a raft leader, and starts the VIP once n2's lease
+// has run out; n2 stops it by itself first. Never two holders.
+func TestNetnsTwoNodeVIPFailover(t *testing.T) {
+	c := newNetClusterWith(t, 2, "resources:\n  manage: true\n")
+	c.lab.AddHost("ping", "192.0.2.254/24")
+	c.waitQuorate(t, 20*time.Second, map[string]bool{"n1": true, "n2": true})
+	c.cli(t, "property", "set", "two-node=true", "wait-for-all=true", "ping-targets=192.0.2.254", "tiebreak-delay=500ms")
+	c.cli(t, "resource", "create", "vip", "ocf:paceline:vip", "ip="+vipAddr, "cidr_netmask=24", "op", "monitor", "interval=1s")
+	c.cli(t, "constraint", "location", "vip", "prefers", "n2=50")
+	h := newHolders(t, c)
+	clustertest.WaitFor(t, 20*time.Second, func() (bool, string) {
+		on := h.now()
+		return len(on) == 1 && on[0] == "n2", "holders " + join(on)
+	})
+	stop := h.neverTwo(t)
+	t0 := time.Now()
+	c.lab.Cut("n2")
+	clustertest.WaitFor(t, 15*time.Second, func() (bool, string) {
+		on := h.now()
+		return len(on) == 1 && on[0] == "n1", "holders " + join(on)
+	})
+	t.Logf("n2 cut off: the VIP runs on n1 after %v (tiebreak delay 500ms)", time.Since(t0))
+	c.lab.Heal("n2")
+	c.waitQuorate(t, 20*time.Second, map[string]bool{"n1": true, "n2": true})
+	h.waitOne(t, 15*time.Second, "")
+	t.Logf("healed: never two holders over %d samples", stop())
+}
