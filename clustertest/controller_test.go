@@ -119,7 +119,7 @@ func TestControllerMonitorFailureAndMigrationThreshold(t *testing.T) {
 	cl := c.Nodes[0].Client
 	if _, err := cl.Apply(ctx, &cib.CreatePrimitive{Primitive: cib.Primitive{
 		ID: "d", Agent: "ocf:paceline:dummy", Params: map[string]string{"state_dir": dir},
-		Meta: map[string]string{"migration-threshold": "2"},
+		Meta: map[string]string{"migration-threshold": "2", "failure-timeout": "2s"},
 		Ops:  []cib.Op{{Name: "monitor", Interval: cib.Duration(100 * time.Millisecond)}},
 	}}, false); err != nil {
 		t.Fatal(err)
@@ -155,6 +155,11 @@ func TestControllerMonitorFailureAndMigrationThreshold(t *testing.T) {
 		return false, "d runs on " + formatList(on)
 	})
 	t.Logf("second failure: d moved to %s", other)
+	// failure-timeout: 2 s after the last failure the fail count no
+	// longer counts, and d returns to its preferred node.
+	t0 = time.Now()
+	waitRunsOn(t, c, dir, "d", "n1", 15*time.Second)
+	t.Logf("failure-timeout 2s: d back on n1 after %v", time.Since(t0))
 }
 
 // Killing the DC elects a new one (the raft leader) that restarts
