@@ -90,7 +90,7 @@ func Start(cfg Config, log *slog.Logger, opt Options) (*Agent, error) {
 	}
 	a.ctx, a.cancel = context.WithCancel(context.Background())
 	a.lrm = a.newLRM(a.ctx)
-	a.node = &crm.NodeExecutor{LRM: a.lrm, Config: a.store.Config}
+	a.node = &crm.NodeExecutor{LRM: a.lrm, Config: a.store.Config, MayStart: a.mayStart}
 	a.ctl = crm.New(cluster{a}, crm.Options{Log: log})
 	a.registerLRMRPCs()
 	if err := a.listen(); err != nil {

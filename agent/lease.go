@@ -76,3 +76,16 @@ func (lt leaseTiming) recoverableAt(m messaging.Member, lastHeard time.Time) tim
 	}
 	return at
 }
+
+// mayStart says whether this node may start or promote a resource now:
+// only while it holds its lease (without gossip, a single node always may).
+func (a *Agent) mayStart() (bool, string) {
+	if a.ms == nil {
+		return true, ""
+	}
+	held, reason := a.leaseHeld(time.Now(), a.leaseTiming(a.store.Config()).Lease)
+	if !held {
+		return false, "no lease (" + reason + ")"
+	}
+	return true, ""
+}

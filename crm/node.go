@@ -33,6 +33,11 @@ const epochWait = 3 * time.Second
 type NodeExecutor struct {
 	LRM    *lrm.Manager
 	Config func() *cib.Config
+	// MayStart, if set, says whether this node may start or promote
+	// anything now: not while it does not hold its lease (a late order of
+	// a DC it can no longer hear must not start what the other side may
+	// be starting too).
+	MayStart func() (bool, string)
 
 	mu   sync.Mutex
 	term uint64
@@ -59,6 +64,11 @@ func (n *NodeExecutor) Handle(ctx context.Context, o Order) lrm.Result {
 	n.mu.Unlock()
 	a := o.Action
 	name := lrmName(a)
+	if (a.Op == scheduler.OpStart || a.Op == scheduler.OpPromote) && n.MayStart != nil {
+		if ok, why := n.MayStart(); !ok {
+			return lrm.Result{RC: ocf.ErrGeneric, Status: lrm.StatusError, Reason: "refused: this node may not start anything now: " + why}
+		}
+	}
 	switch a.Op {
 	case scheduler.OpClearFailcount:
 		n.LRM.Cleanup(name, false)
