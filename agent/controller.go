@@ -81,7 +81,10 @@ func (c cluster) Membership(now time.Time) (map[string]scheduler.NodeState, bool
 		switch m.State {
 		case messaging.Alive, messaging.Suspect:
 			out[m.Name] = scheduler.NodeOnline
-		case messaging.Failed:
+		case messaging.Failed, messaging.Left:
+			// A member that left (its agent stopped) is treated as one that
+			// failed: it stopped its resources on the way out, but only its
+			// lease running out proves it.
 			if now.Before(lt.recoverableAt(m, heard[m.Name])) {
 				out[m.Name] = scheduler.NodeUnclean
 			} else {
@@ -218,7 +221,7 @@ func (a *Agent) Controller() *crm.Controller { return a.ctl }
 
 // pokeDC tells the DC something changed here (a monitor result).
 func (a *Agent) pokeDC() {
-	if a.store.IsLeader() {
+	if _, dc := (cluster{a}).DC(); dc {
 		a.ctl.Poke()
 		return
 	}

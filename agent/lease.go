@@ -67,8 +67,8 @@ func (a *Agent) leaseHeld(now time.Time, lease time.Duration) (bool, string) {
 // give or take the margin) and it has had self-stop-timeout to stop.
 func (lt leaseTiming) recoverableAt(m messaging.Member, lastHeard time.Time) time.Time {
 	from := m.Since
-	if !lastHeard.IsZero() && lastHeard.Before(from) {
-		from = lastHeard
+	if !lastHeard.IsZero() {
+		from = lastHeard // its lease is counted from what it last heard, as ours from it
 	}
 	at := from.Add(lt.Lease + lt.SelfStop + lt.Margin)
 	if g := m.Since.Add(lt.Grace); g.After(at) {

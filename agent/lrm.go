@@ -37,6 +37,7 @@ func (a *Agent) newLRM(ctx context.Context) *lrm.Manager {
 		// A monitor's changed result goes to the DC, which plans the
 		// recovery.
 		OnChange: func(lrm.Event) { go a.pokeDC() },
+		MayStart: a.mayStart,
 		Log:      a.log,
 	})
 }

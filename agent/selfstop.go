@@ -48,8 +48,8 @@ func (a *Agent) watchQuorum(ctx context.Context) {
 		policy := cfg.Property("no-quorum-policy")
 		if was {
 			a.log.Warn("lease lost (no quorum heard from): applying no-quorum-policy on this node", "policy", policy, "reason", reason)
-		} else if time.Since(acted) < time.Second {
-			continue // retry what did not stop once a second, not every tick
+		} else if time.Since(acted) < 200*time.Millisecond {
+			continue // again every 200 ms: what did not stop, and what a start in flight left running
 		}
 		was, acted = false, time.Now()
 		switch policy {

@@ -66,7 +66,7 @@ type Controller struct {
 	// DC has started or promoted there since: what an unclean node may
 	// still be running.
 	known map[string][]lrm.History
-	sent  map[string]map[string]bool
+	sent  map[string]map[string]string // node -> resource -> start or promote
 	// wake is when a failure-timeout next runs out (a poke is set for it).
 	wake time.Time
 }
@@ -103,7 +103,7 @@ func New(cl Cluster, opt Options) *Controller {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return &Controller{cl: cl, opt: opt, log: log, pokes: make(chan struct{}, 1), known: map[string][]lrm.History{}, sent: map[string]map[string]bool{}}
+	return &Controller{cl: cl, opt: opt, log: log, pokes: make(chan struct{}, 1), known: map[string][]lrm.History{}, sent: map[string]map[string]string{}}
 }
 
 // Poke tells the controller something changed; if this node is the DC it
@@ -150,6 +150,7 @@ func (c *Controller) Run(ctx context.Context) {
 	defer tick.Stop()
 	var last snapshot
 	var lastRun time.Time
+	var lastTerm uint64
 	wasDC := false
 	for {
 		poked := false
@@ -161,6 +162,12 @@ func (c *Controller) Run(ctx context.Context) {
 		case <-tick.C:
 		}
 		term, dc := c.cl.DC()
+		if !dc || term != lastTerm {
+			// What an earlier term's DC knew may be stale now (another DC
+			// acted in between): start from nothing.
+			c.forget()
+			lastTerm = term
+		}
 		if !dc {
 			wasDC = false
 			continue
@@ -210,7 +217,11 @@ func (c *Controller) transition(ctx context.Context, term uint64) bool {
 			st = scheduler.NodeOffline
 		}
 		views[i] = NodeView{Name: n.Name, State: st, Attrs: attrs[n.Name]}
-		if st == scheduler.NodeUnclean {
+	}
+	// Unclean nodes first, before any history is read: a DC that does
+	// not know what one may run does not schedule at all.
+	for i, n := range cfg.Nodes {
+		if views[i].State == scheduler.NodeUnclean {
 			// What it ran, as last collected, may still run there.
 			c.mu.Lock()
 			h, ok := c.lastKnown(n.Name)
@@ -221,7 +232,9 @@ func (c *Controller) transition(ctx context.Context, term uint64) bool {
 			}
 			views[i].History, views[i].HaveHistory = h, true
 		}
-		if st != scheduler.NodeOnline {
+	}
+	for i, n := range cfg.Nodes {
+		if views[i].State != scheduler.NodeOnline {
 			continue
 		}
 		wg.Go(func() {
@@ -377,6 +390,14 @@ func (c *Controller) record(tr Transition, started time.Time) {
 	c.mu.Unlock()
 }
 
+// forget drops what the DC knew of the nodes.
+func (c *Controller) forget() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	clear(c.known)
+	clear(c.sent)
+}
+
 // lastKnown is what a node may run as far as the DC knows: its last
 // collected history, plus a started resource for everything the DC has
 // started or promoted there since (an unclean node may have done it).
@@ -388,7 +409,9 @@ func (c *Controller) lastKnown(node string) ([]lrm.History, bool) {
 	}
 	out := slices.Clone(h)
 	for _, rsc := range slices.Sorted(maps.Keys(c.sent[node])) {
-		st := lrm.Op{CallID: 1 << 62, Rsc: rsc, Action: ocf.Start, Result: lrm.Result{Status: lrm.StatusDone}}
+		// The most it may be running as: promoted once a promote (or a
+		// demote, which may not have happened) was sent.
+		st := lrm.Op{CallID: 1 << 62, Rsc: rsc, Action: c.sent[node][rsc], Result: lrm.Result{Status: lrm.StatusDone}}
 		i := slices.IndexFunc(out, func(x lrm.History) bool { return x.Rsc == rsc })
 		if i < 0 {
 			out = append(out, lrm.History{Rsc: rsc, State: &st})
@@ -412,9 +435,15 @@ func (d dispatcher) Dispatch(ctx context.Context, a scheduler.Action) lrm.Result
 	if a.Op == scheduler.OpStart || a.Op == scheduler.OpPromote || a.Op == scheduler.OpDemote {
 		d.c.mu.Lock()
 		if d.c.sent[a.Node] == nil {
-			d.c.sent[a.Node] = map[string]bool{}
+			d.c.sent[a.Node] = map[string]string{}
 		}
-		d.c.sent[a.Node][lrmName(a)] = true
+		if a.Op == scheduler.OpStart {
+			if d.c.sent[a.Node][lrmName(a)] == "" {
+				d.c.sent[a.Node][lrmName(a)] = ocf.Start
+			}
+		} else {
+			d.c.sent[a.Node][lrmName(a)] = ocf.Promote
+		}
 		d.c.mu.Unlock()
 	}
 	return d.c.cl.Send(ctx, a.Node, Order{Term: d.term, DC: d.c.cl.Self(), Epoch: d.epoch, Action: a})

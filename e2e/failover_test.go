@@ -154,6 +154,16 @@ func TestNetnsVIPFailover(t *testing.T) {
 	after := h.waitOne(t, 15*time.Second, "")
 	t.Logf("restarted: the VIP was on %s, is on %s", before, after)
 
+	// A clean stop of the holder's agent (SIGTERM): it stops its
+	// resources on the way out, the others take over; never two.
+	stop = h.neverTwo(t)
+	t0 = time.Now()
+	c.procs[after].Stop(syscall.SIGTERM)
+	moved := h.waitOne(t, 15*time.Second, after)
+	t.Logf("%s stopped cleanly: the VIP runs on %s after %v, never two over %d samples", after, moved, time.Since(t0), stop())
+	c.procs[after] = c.lab.Start(after, bin, "agent", "--config", filepath.Join(c.dir, after, "paceline.yaml"))
+	c.waitQuorum(t, 20*time.Second, map[string]string{"n1": all, "n2": all, "n3": all})
+
 	// A crash: every process of the holder's node is killed and its link
 	// taken down (a dead machine takes its addresses with it).
 	holder := h.waitOne(t, 15*time.Second, "")

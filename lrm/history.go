@@ -136,7 +136,9 @@ func (m *Manager) recordLocked(op Op, recent bool) Op {
 			}
 		}
 	}
-	if op.Failed {
+	// A failure counts once: a recurring monitor that keeps failing is
+	// recorded failed each time, but counted when its result changed.
+	if op.Failed && recent {
 		k := kept
 		h.LastFailure = &k
 		h.FailCounts[op.OpKey()]++

@@ -37,6 +37,10 @@ type Options struct {
 	// code). It is called from the monitor's goroutine and must not block
 	// for long.
 	OnChange func(Event)
+	// MayStart, if set, is asked right before a start or promote runs
+	// (after its turn in the queue came): a node that lost its lease
+	// must not start anything, whoever asked.
+	MayStart func() (bool, string)
 	Log      *slog.Logger
 }
 
@@ -175,6 +179,11 @@ func (m *Manager) Exec(ctx context.Context, req Request) Op {
 		return fail(StatusCancelled, ocf.ErrGeneric, fmt.Sprintf("%s: %s not run: %v", req.Rsc, req.Action, err))
 	}
 	defer release()
+	if (req.Action == ocf.Start || req.Action == ocf.Promote) && m.opt.MayStart != nil {
+		if ok, why := m.opt.MayStart(); !ok {
+			return fail(StatusError, ocf.ErrGeneric, fmt.Sprintf("%s: %s refused: %s", req.Rsc, req.Action, why))
+		}
+	}
 	op.Started = time.Now()
 	op.QueueMS = ms(op.Started.Sub(queued))
 	rctx, cancel := context.WithTimeout(ctx, req.Timeout)

@@ -118,7 +118,7 @@ func (m *Manager) runRecurring(ctx context.Context, r *recurring) {
 		}
 		op.RCName = ocf.RCName(op.RC)
 		changed := op.RC != prev.RC || op.Status != prev.Status
-		op.Failed = changed && failed(req, op.Result, r.expect)
+		op.Failed = failed(req, op.Result, r.expect)
 		m.mu.Lock()
 		op = m.recordLocked(op, changed)
 		m.mu.Unlock()

@@ -118,7 +118,12 @@ func (p *rpcPool) call(ctx context.Context, addr string, req rpcRequest) (*rpcRe
 		// moved to now, which wakes the blocked read or write.
 		stop := context.AfterFunc(ctx, func() { _ = c.c.SetDeadline(time.Now()) })
 		resp, err := p.exchange(c, req)
-		stop()
+		if !stop() && err == nil {
+			// The cancel fired as the answer came: its deadline may still
+			// land on this connection, so it is not pooled.
+			_ = c.c.Close()
+			return resp, nil
+		}
 		if err != nil && ctx.Err() != nil {
 			_ = c.c.Close()
 			return nil, fmt.Errorf("%s: %w", addr, context.Cause(ctx))
