@@ -132,8 +132,11 @@ func (c cluster) whileAlive(ctx context.Context, node string) (context.Context, 
 	return ctx, func() { cancel(nil) }
 }
 
-func (c cluster) History(ctx context.Context, node string) ([]lrm.History, error) {
+func (c cluster) History(ctx context.Context, node string, term uint64) ([]lrm.History, error) {
 	if node == c.a.cfg.Name {
+		if term > 0 {
+			c.a.node.Observe(term, c.a.cfg.Name)
+		}
 		return c.a.lrm.Histories(), nil
 	}
 	ctx, cancel := c.whileAlive(ctx, node)
@@ -143,7 +146,7 @@ func (c cluster) History(ctx context.Context, node string) ([]lrm.History, error
 		return nil, err
 	}
 	var rep api.HistoryReply
-	if err := c.a.store.Call(ctx, addr, "lrm.history", "", &rep); err != nil {
+	if err := c.a.store.Call(ctx, addr, "crm.history", crm.Order{Term: term, DC: c.a.cfg.Name}, &rep); err != nil {
 		return nil, err
 	}
 	return rep.Resources, nil
@@ -188,6 +191,16 @@ func (a *Agent) startController(ctx context.Context) {
 		// The action's own timeout bounds it, not the RPC's.
 		r := a.node.Handle(context.WithoutCancel(ctx), o)
 		return r, nil
+	})
+	a.store.Handle("crm.history", func(_ context.Context, raw json.RawMessage) (any, error) {
+		var o crm.Order // only Term and DC are set
+		if err := json.Unmarshal(raw, &o); err != nil {
+			return nil, fmt.Errorf("crm.history: %w", err)
+		}
+		if o.Term > 0 {
+			a.node.Observe(o.Term, o.DC)
+		}
+		return a.localHistory("")
 	})
 	a.store.Handle("crm.poke", func(context.Context, json.RawMessage) (any, error) {
 		a.ctl.Poke()
@@ -261,7 +274,7 @@ func (a *Agent) gatherStatus(ctx context.Context) (*scheduler.Status, api.Resour
 		wg.Go(func() {
 			ctx, cancel := context.WithTimeout(ctx, 2*time.Second)
 			defer cancel()
-			h, err := cl.History(ctx, n.Name)
+			h, err := cl.History(ctx, n.Name, 0)
 			mu.Lock()
 			defer mu.Unlock()
 			if err != nil {

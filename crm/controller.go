@@ -30,8 +30,10 @@ type Cluster interface {
 	Membership(now time.Time) (map[string]scheduler.NodeState, bool)
 	// Attrs are the nodes' transient attributes.
 	Attrs() map[string]map[string]string
-	// History reads a node's LRM history.
-	History(ctx context.Context, node string) ([]lrm.History, error)
+	// History reads a node's LRM history. A DC passes its term (0 for a
+	// mere reader): the node then refuses orders of older terms, even
+	// before the DC sends it any.
+	History(ctx context.Context, node string, term uint64) ([]lrm.History, error)
 	// Send delivers an order to a node and returns its result.
 	Send(ctx context.Context, node string, o Order) lrm.Result
 }
@@ -69,6 +71,8 @@ type Controller struct {
 	sent  map[string]map[string]string // node -> resource -> start or promote
 	// wake is when a failure-timeout next runs out (a poke is set for it).
 	wake time.Time
+	// failStreak counts how many transitions in a row each action failed.
+	failStreak map[string]int
 }
 
 // Transition describes the DC's last transition (for status and tests).
@@ -103,7 +107,8 @@ func New(cl Cluster, opt Options) *Controller {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return &Controller{cl: cl, opt: opt, log: log, pokes: make(chan struct{}, 1), known: map[string][]lrm.History{}, sent: map[string]map[string]string{}}
+	return &Controller{cl: cl, opt: opt, log: log, pokes: make(chan struct{}, 1), known: map[string][]lrm.History{}, sent: map[string]map[string]string{},
+		failStreak: map[string]int{}}
 }
 
 // Poke tells the controller something changed; if this node is the DC it
@@ -240,7 +245,7 @@ func (c *Controller) transition(ctx context.Context, term uint64) bool {
 		wg.Go(func() {
 			hctx, cancel := context.WithTimeout(ctx, c.opt.HistoryTimeout)
 			defer cancel()
-			h, err := c.cl.History(hctx, n.Name)
+			h, err := c.cl.History(hctx, n.Name, term)
 			c.mu.Lock()
 			defer c.mu.Unlock()
 			if err != nil {
@@ -262,7 +267,8 @@ func (c *Controller) transition(ctx context.Context, term uint64) bool {
 	wg.Wait()
 	for i, u := range unknown {
 		if u {
-			c.log.Info("waiting: a node's resources are unknown to this DC", "node", cfg.Nodes[i].Name)
+			c.log.Info("waiting: a node's resources are unknown to this DC; trying again in 500 ms", "node", cfg.Nodes[i].Name)
+			time.AfterFunc(500*time.Millisecond, c.Poke)
 			return false
 		}
 	}
@@ -316,13 +322,27 @@ func (c *Controller) transition(ctx context.Context, term uint64) bool {
 	c.record(tr, started)
 	if len(rep.Failed) > 0 {
 		// Do not spin on an action that keeps failing: the fail count it
-		// added will move the resource, or it fails again a bit later.
-		t := time.NewTimer(200 * time.Millisecond)
+		// added will move the resource, or it fails again a bit later —
+		// each time it fails again, twice as much later (up to 10 s).
+		c.mu.Lock()
+		streak := 0
+		for _, f := range rep.Failed {
+			k := f.Action.String()
+			c.failStreak[k]++
+			streak = max(streak, c.failStreak[k])
+		}
+		c.mu.Unlock()
+		t := time.NewTimer(min(200*time.Millisecond<<min(streak-1, 6), 10*time.Second))
 		select {
 		case <-ctx.Done():
 		case <-t.C:
 		}
 		t.Stop()
+	}
+	if len(rep.Failed) == 0 && !rep.Aborted {
+		c.mu.Lock()
+		clear(c.failStreak)
+		c.mu.Unlock()
 	}
 	return rep.Changed || rep.Aborted || abortedByEvent.Load()
 }
@@ -432,6 +452,11 @@ type dispatcher struct {
 }
 
 func (d dispatcher) Dispatch(ctx context.Context, a scheduler.Action) lrm.Result {
+	// Still the DC of this term? A DC that paused while another took over
+	// must not send what it planned before.
+	if term, dc := d.c.cl.DC(); !dc || term != d.term {
+		return lrm.Result{RC: ocf.ErrGeneric, Status: lrm.StatusError, Reason: fmt.Sprintf("not sent: this node is no longer the DC of term %d", d.term)}
+	}
 	if a.Op == scheduler.OpStart || a.Op == scheduler.OpPromote || a.Op == scheduler.OpDemote {
 		d.c.mu.Lock()
 		if d.c.sent[a.Node] == nil {

@@ -51,6 +51,16 @@ func (n *NodeExecutor) Term() (uint64, string) {
 	return n.term, n.dc
 }
 
+// Observe raises the term floor to a DC's term seen in another message
+// (a history read): orders of older terms are refused from then on.
+func (n *NodeExecutor) Observe(term uint64, dc string) {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	if term > n.term {
+		n.term, n.dc = term, dc
+	}
+}
+
 // Handle runs one order and returns its result.
 func (n *NodeExecutor) Handle(ctx context.Context, o Order) lrm.Result {
 	n.mu.Lock()
