@@ -53,6 +53,21 @@ func indexOf(c *Cluster, name string) int {
 	return -1
 }
 
+// dummy is an ocf:paceline:dummy primitive keeping its state files in
+// dir (one per node), monitored every interval.
+func dummy(id, dir string, interval time.Duration, meta map[string]string) cib.Primitive {
+	return cib.Primitive{ID: id, Agent: "ocf:paceline:dummy", Params: map[string]string{"state_dir": dir}, Meta: meta,
+		Ops: []cib.Op{{Name: "monitor", Interval: cib.Duration(interval)}}}
+}
+
+// mustApply applies a command through a node, failing the test on error.
+func mustApply(t *testing.T, n *Node, cmd cib.Command) {
+	t.Helper()
+	if _, err := n.Client.Apply(Ctx(t), cmd, false); err != nil {
+		t.Fatalf("%T: %v", cmd, err)
+	}
+}
+
 // The controller end to end, in-process with dummy agents: a resource
 // starts on its best node; killing that node moves it; with stickiness 0
 // it fails back when the node returns, with stickiness it stays.
@@ -61,15 +76,8 @@ func TestControllerFailoverAndFailback(t *testing.T) {
 	ctx := Ctx(t)
 	dir := t.TempDir()
 	cl := c.Nodes[0].Client
-	if _, err := cl.Apply(ctx, &cib.CreatePrimitive{Primitive: cib.Primitive{
-		ID: "d", Agent: "ocf:paceline:dummy", Params: map[string]string{"state_dir": dir},
-		Ops: []cib.Op{{Name: "monitor", Interval: cib.Duration(200 * time.Millisecond)}},
-	}}, false); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := cl.Apply(ctx, &cib.AddConstraint{Location: &cib.Location{ID: "d-prefers-n2", Rsc: "d", Node: "n2", Score: 100}}, false); err != nil {
-		t.Fatal(err)
-	}
+	mustApply(t, c.Nodes[0], &cib.CreatePrimitive{Primitive: dummy("d", dir, 200*time.Millisecond, nil)})
+	mustApply(t, c.Nodes[0], &cib.AddConstraint{Location: &cib.Location{ID: "d-prefers-n2", Rsc: "d", Node: "n2", Score: 100}})
 	took := waitRunsOn(t, c, dir, "d", "n2", 15*time.Second)
 	t.Logf("create -> running on n2: %v", took)
 
@@ -117,16 +125,9 @@ func TestControllerMonitorFailureAndMigrationThreshold(t *testing.T) {
 	ctx := Ctx(t)
 	dir := t.TempDir()
 	cl := c.Nodes[0].Client
-	if _, err := cl.Apply(ctx, &cib.CreatePrimitive{Primitive: cib.Primitive{
-		ID: "d", Agent: "ocf:paceline:dummy", Params: map[string]string{"state_dir": dir},
-		Meta: map[string]string{"migration-threshold": "2", "failure-timeout": "2s"},
-		Ops:  []cib.Op{{Name: "monitor", Interval: cib.Duration(100 * time.Millisecond)}},
-	}}, false); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := cl.Apply(ctx, &cib.AddConstraint{Location: &cib.Location{ID: "d-prefers-n1", Rsc: "d", Node: "n1", Score: 100}}, false); err != nil {
-		t.Fatal(err)
-	}
+	mustApply(t, c.Nodes[0], &cib.CreatePrimitive{Primitive: dummy("d", dir, 100*time.Millisecond,
+		map[string]string{"migration-threshold": "2", "failure-timeout": "2s"})})
+	mustApply(t, c.Nodes[0], &cib.AddConstraint{Location: &cib.Location{ID: "d-prefers-n1", Rsc: "d", Node: "n1", Score: 100}})
 	waitRunsOn(t, c, dir, "d", "n1", 15*time.Second)
 	state := filepath.Join(dir, "paceline-dummy-n1-d.state")
 
@@ -168,14 +169,8 @@ func TestControllerDCChangeRestartsNothing(t *testing.T) {
 	c := New(t, 3, Options{Manage: true})
 	ctx := Ctx(t)
 	dir := t.TempDir()
-	cl := c.Nodes[0].Client
 	for _, id := range []string{"a", "b", "e"} {
-		if _, err := cl.Apply(ctx, &cib.CreatePrimitive{Primitive: cib.Primitive{
-			ID: id, Agent: "ocf:paceline:dummy", Params: map[string]string{"state_dir": dir},
-			Ops: []cib.Op{{Name: "monitor", Interval: cib.Duration(time.Second)}},
-		}}, false); err != nil {
-			t.Fatal(err)
-		}
+		mustApply(t, c.Nodes[0], &cib.CreatePrimitive{Primitive: dummy(id, dir, time.Second, nil)})
 	}
 	where := map[string]string{}
 	WaitFor(t, 15*time.Second, func() (bool, string) {
@@ -242,16 +237,8 @@ func TestControllerOperatorCommands(t *testing.T) {
 	ctx := Ctx(t)
 	dir := t.TempDir()
 	cl := c.Nodes[0].Client
-	apply := func(cmd cib.Command) {
-		t.Helper()
-		if _, err := cl.Apply(ctx, cmd, false); err != nil {
-			t.Fatalf("%T: %v", cmd, err)
-		}
-	}
-	apply(&cib.CreatePrimitive{Primitive: cib.Primitive{
-		ID: "d", Agent: "ocf:paceline:dummy", Params: map[string]string{"state_dir": dir},
-		Ops: []cib.Op{{Name: "monitor", Interval: cib.Duration(100 * time.Millisecond)}},
-	}})
+	apply := func(cmd cib.Command) { t.Helper(); mustApply(t, c.Nodes[0], cmd) }
+	apply(&cib.CreatePrimitive{Primitive: dummy("d", dir, 100*time.Millisecond, nil)})
 	first := ""
 	WaitFor(t, 15*time.Second, func() (bool, string) {
 		on := runsOn(dir, "d", c.Nodes)
