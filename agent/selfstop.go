@@ -63,6 +63,13 @@ func (a *Agent) watchQuorum(ctx context.Context) {
 
 // selfStop stops (or with demoteOnly demotes) what this node runs.
 func (a *Agent) selfStop(ctx context.Context, cfg *cib.Config, demoteOnly bool) {
+	// Starts and promotes in flight end first (their agents are killed),
+	// so they cannot finish after the stop, or after the others took over.
+	if n := a.lrm.CancelStarts(); n > 0 {
+		a.log.Warn("no lease: cancelled starts and promotes in flight", "count", n)
+		// Their results are recorded as they end; the stops below queue
+		// behind them.
+	}
 	var vips, rest []lrm.Request
 	for _, h := range a.lrm.Histories() {
 		if h.State == nil || !runningState(h.State) {

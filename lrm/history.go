@@ -130,7 +130,10 @@ func (m *Manager) recordLocked(op Op, recent bool) Op {
 		h.Last = &k
 		switch op.Action {
 		case ocf.Start, ocf.Stop, ocf.Promote, ocf.Demote, ocf.Monitor:
-			if op.Status != StatusCancelled {
+			// A cancelled start or promote may have done part of its
+			// work: it is the state (a failed one). A cancelled stop,
+			// demote or probe tells nothing.
+			if op.Status != StatusCancelled || op.Action == ocf.Start || op.Action == ocf.Promote {
 				s := kept
 				h.State = &s
 			}

@@ -466,3 +466,33 @@ func BenchmarkExec(b *testing.B) {
 		})
 	}
 }
+
+// CancelStarts ends a start in flight at once; the cancelled start is
+// the resource's state (maybe half done), so a stop follows it.
+func TestCancelStarts(t *testing.T) {
+	m := newManager(t, lrm.Options{})
+	state := filepath.Join(t.TempDir(), "s")
+	done := make(chan lrm.Op, 1)
+	go func() {
+		done <- m.Exec(context.Background(), req("c", "ocf:paceline:dummy", ocf.Start, map[string]string{"state": state, "start_delay": "10s"}))
+	}()
+	time.Sleep(100 * time.Millisecond)
+	if n := m.CancelStarts(); n != 1 {
+		t.Fatalf("cancelled %d starts, want 1", n)
+	}
+	select {
+	case op := <-done:
+		if op.Status == lrm.StatusDone && op.RC == ocf.Success {
+			t.Fatalf("the cancelled start succeeded: %+v", op)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("the cancelled start did not end")
+	}
+	h, _ := m.History("c")
+	if h.State == nil || h.State.Action != ocf.Start {
+		t.Fatalf("state after a cancelled start: %+v", h.State)
+	}
+	if n := m.CancelStarts(); n != 0 {
+		t.Errorf("%d starts still tracked", n)
+	}
+}

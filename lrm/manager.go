@@ -62,7 +62,9 @@ type Manager struct {
 	mu        sync.Mutex
 	locks     map[string]chan struct{} // per resource
 	hist      map[string]*History
-	recurring map[string]*recurring // by Request.Key()
+	recurring map[string]*recurring        // by Request.Key()
+	inflight  map[int64]context.CancelFunc // starts and promotes running
+	starts    int64
 	callID    int64
 	closed    bool
 	wg        sync.WaitGroup
@@ -98,6 +100,7 @@ func New(opt Options) *Manager {
 		locks:     map[string]chan struct{}{},
 		hist:      map[string]*History{},
 		recurring: map[string]*recurring{},
+		inflight:  map[int64]context.CancelFunc{},
 	}
 }
 
@@ -187,6 +190,9 @@ func (m *Manager) Exec(ctx context.Context, req Request) Op {
 	op.Started = time.Now()
 	op.QueueMS = ms(op.Started.Sub(queued))
 	rctx, cancel := context.WithTimeout(ctx, req.Timeout)
+	if req.Action == ocf.Start || req.Action == ocf.Promote {
+		defer m.track(cancel)()
+	}
 	op.Result = run.Run(rctx, req)
 	cancel()
 	op.ExecMS = ms(time.Since(op.Started))
@@ -206,6 +212,35 @@ func (m *Manager) withNode(req Request) Request {
 	meta["on_node"] = m.opt.Node
 	req.Meta = meta
 	return req
+}
+
+// track registers the cancel of a start or promote in flight, for
+// CancelStarts; the returned func unregisters it.
+func (m *Manager) track(cancel context.CancelFunc) func() {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.starts++
+	id := m.starts
+	m.inflight[id] = cancel
+	return func() {
+		m.mu.Lock()
+		delete(m.inflight, id)
+		m.mu.Unlock()
+	}
+}
+
+// CancelStarts cancels every start and promote in flight (their agents
+// are killed as at a timeout), so that a node that lost its lease does
+// not finish starting what the others may be starting; the cancelled
+// operations are recorded as failed, so a stop follows. It returns how
+// many it cancelled.
+func (m *Manager) CancelStarts() int {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	for _, cancel := range m.inflight {
+		cancel()
+	}
+	return len(m.inflight)
 }
 
 // acquire takes the resource's lock, then a slot.
