@@ -328,11 +328,8 @@ func (a *Agent) getExplain(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	prims := map[string]bool{}
-	for _, p := range cfg.Primitives {
-		g := cfg.GroupOf(p.ID)
-		if p.ID == rsc || g != nil && g.ID == rsc || inClone(cfg, p.ID, rsc) {
-			prims[p.ID] = true
-		}
+	for _, p := range cfg.PrimitivesOf(rsc) {
+		prims[p] = true
 	}
 	st, _ := a.gatherStatus(r.Context())
 	plan, err := scheduler.Schedule(cfg, st, scheduler.Options{Now: time.Now(), Explain: true})

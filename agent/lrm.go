@@ -208,13 +208,7 @@ func (a *Agent) postCleanup(w http.ResponseWriter, r *http.Request) {
 		writeErr(w, http.StatusNotFound, fmt.Errorf("unknown resource %q", req.Rsc))
 		return
 	}
-	// A group or clone: every primitive in it.
-	var prims []string
-	for _, p := range cfg.Primitives {
-		if p.ID == id || cfg.GroupOf(p.ID) != nil && cfg.GroupOf(p.ID).ID == id || inClone(cfg, p.ID, id) {
-			prims = append(prims, p.ID)
-		}
-	}
+	prims := cfg.PrimitivesOf(id) // a group or clone: every primitive in it
 	var nodes []string
 	if req.Node != "" {
 		if cfg.Node(req.Node) == nil {
@@ -252,18 +246,4 @@ func (a *Agent) postCleanup(w http.ResponseWriter, r *http.Request) {
 	}
 	a.pokeDC()
 	writeJSON(w, http.StatusOK, rep)
-}
-
-// inClone reports whether primitive p is cloned by clone id (directly or
-// as a member of a cloned group).
-func inClone(cfg *cib.Config, p, id string) bool {
-	c := cfg.CloneByID(id)
-	if c == nil {
-		return false
-	}
-	if c.Rsc == p {
-		return true
-	}
-	g := cfg.GroupOf(p)
-	return g != nil && g.ID == c.Rsc
 }

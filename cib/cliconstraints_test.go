@@ -56,3 +56,18 @@ func TestCLIConstraints(t *testing.T) {
 		c = next
 	}
 }
+
+// PrimitivesOf: a primitive, a group's members, a clone's primitives
+// (also through a group).
+func TestPrimitivesOf(t *testing.T) {
+	c := &Config{
+		Primitives: []Primitive{{ID: "a"}, {ID: "b"}, {ID: "c"}, {ID: "d"}},
+		Groups:     []Group{{ID: "g", Members: []string{"b", "c"}}},
+		Clones:     []Clone{{ID: "gc", Rsc: "g"}, {ID: "dc", Rsc: "d"}},
+	}
+	for id, want := range map[string][]string{"a": {"a"}, "g": {"b", "c"}, "gc": {"b", "c"}, "dc": {"d"}, "zz": nil} {
+		if got := c.PrimitivesOf(id); !slices.Equal(got, want) {
+			t.Errorf("PrimitivesOf(%q) = %v, want %v", id, got, want)
+		}
+	}
+}

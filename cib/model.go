@@ -332,6 +332,21 @@ func (c *Config) ResourceKindOf(id string) ResourceKind {
 	return ""
 }
 
+// PrimitivesOf lists the primitives a resource id stands for: a
+// primitive itself, a group's members, the primitives a clone clones
+// (directly or through a group). Unknown ids give none.
+func (c *Config) PrimitivesOf(id string) []string {
+	switch {
+	case c.Primitive(id) != nil:
+		return []string{id}
+	case c.Group(id) != nil:
+		return slices.Clone(c.Group(id).Members)
+	case c.CloneByID(id) != nil:
+		return c.PrimitivesOf(c.CloneByID(id).Rsc)
+	}
+	return nil
+}
+
 // GroupOf returns the group a primitive belongs to, or nil.
 func (c *Config) GroupOf(primitive string) *Group {
 	for i := range c.Groups {

@@ -281,13 +281,13 @@ func (c *Controller) transition(ctx context.Context, term uint64) bool {
 	}
 	c.mu.Unlock()
 	status := BuildStatus(quorate, views)
-	c.wakeAtExpiry(cfg, status, started)
 	plan, err := scheduler.Schedule(cfg, status, scheduler.Options{Now: started})
 	scheduled := time.Now()
 	if err != nil {
 		c.log.Error("the scheduler failed", "err", err)
 		return false
 	}
+	c.wakeAt(plan.Recheck, started)
 	c.mu.Lock()
 	c.seq++
 	tr := Transition{Seq: c.seq, Term: term, Started: started, Actions: len(plan.Actions), Warnings: plan.Warnings,
@@ -347,60 +347,18 @@ func (c *Controller) transition(ctx context.Context, term uint64) bool {
 	return rep.Changed || rep.Aborted || abortedByEvent.Load()
 }
 
-// wakeAtExpiry pokes the controller when the next failure-timeout runs
-// out, so that a resource banned by its fail count may return at once
-// rather than at the next recheck.
-func (c *Controller) wakeAtExpiry(cfg *cib.Config, st *scheduler.Status, now time.Time) {
-	var next time.Time
-	for _, n := range st.Nodes {
-		for _, r := range n.Resources {
-			if r.FailCount == 0 || r.LastFailure.IsZero() {
-				continue
-			}
-			ft := failureTimeout(cfg, r.ID)
-			if ft <= 0 {
-				continue
-			}
-			if at := r.LastFailure.Add(ft); at.After(now) && (next.IsZero() || at.Before(next)) {
-				next = at
-			}
-		}
-	}
+// wakeAt pokes the controller at the plan's recheck time (the next
+// failure-timeout running out), unless an earlier poke is already set:
+// a resource banned by its fail count may then return at once rather
+// than at the next periodic recheck.
+func (c *Controller) wakeAt(next, now time.Time) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if next.IsZero() || (!c.wake.IsZero() && !next.Before(c.wake) && c.wake.After(now)) {
+	if next.IsZero() || (c.wake.After(now) && !next.Before(c.wake)) {
 		return
 	}
 	c.wake = next
 	time.AfterFunc(time.Until(next)+10*time.Millisecond, c.Poke)
-}
-
-// failureTimeout is a primitive's failure-timeout meta attribute: its
-// own, its group's, its clone's, or the resource defaults'.
-func failureTimeout(cfg *cib.Config, id string) time.Duration {
-	var metas []map[string]string
-	if p := cfg.Primitive(id); p != nil {
-		metas = append(metas, p.Meta)
-	}
-	holder := id
-	if g := cfg.GroupOf(id); g != nil {
-		metas = append(metas, g.Meta)
-		holder = g.ID
-	}
-	if cl := cfg.CloneOf(holder); cl != nil {
-		metas = append(metas, cl.Meta)
-	}
-	metas = append(metas, cfg.ResourceDefaults)
-	for _, m := range metas {
-		if v, ok := m["failure-timeout"]; ok {
-			d, err := cib.ParseDuration(v)
-			if err != nil {
-				return 0
-			}
-			return d.D()
-		}
-	}
-	return 0
 }
 
 func (c *Controller) record(tr Transition, started time.Time) {

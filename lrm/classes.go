@@ -5,7 +5,6 @@ import (
 	"bytes"
 	"cmp"
 	"context"
-	"encoding/xml"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -163,16 +162,4 @@ func grace(d time.Duration) time.Duration {
 		return 2 * time.Second
 	}
 	return d
-}
-
-// metaDataXML checks that an agent's meta-data is well-formed XML with a
-// resource-agent root.
-func metaDataXML(out string) error {
-	var md struct {
-		XMLName xml.Name `xml:"resource-agent"`
-	}
-	if err := xml.Unmarshal([]byte(out), &md); err != nil {
-		return fmt.Errorf("meta-data is not a resource-agent document: %w", err)
-	}
-	return nil
 }

@@ -332,15 +332,8 @@ func newResourceRestartCmd(g *globals) *cobra.Command {
 				return fmt.Errorf("%s is a member of group %s: restart the group", rsc, cfg.GroupOf(rsc).ID)
 			}
 			prims := map[string]bool{}
-			for _, p := range cfg.Primitives {
-				gr := cfg.GroupOf(p.ID)
-				cl := cfg.CloneOf(p.ID)
-				if gr != nil && cl == nil {
-					cl = cfg.CloneOf(gr.ID)
-				}
-				if p.ID == rsc || gr != nil && gr.ID == rsc || cl != nil && cl.ID == rsc {
-					prims[p.ID] = true
-				}
+			for _, p := range cfg.PrimitivesOf(rsc) {
+				prims[p] = true
 			}
 			if _, err := apply(cmd, g, &cib.UpdateResource{ID: rsc, Meta: cib.Patch{Set: map[string]string{"target-role": "Stopped"}}}, false); err != nil {
 				return err

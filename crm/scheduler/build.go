@@ -515,6 +515,10 @@ func (w *world) readStatus(st *Status) error {
 			}
 			count := rs.FailCount
 			expired := p.failTO > 0 && !rs.LastFailure.IsZero() && !w.opt.Now.Before(rs.LastFailure.Add(p.failTO))
+			if at := rs.LastFailure.Add(p.failTO); p.failTO > 0 && rs.FailCount > 0 && !rs.LastFailure.IsZero() && !expired &&
+				(w.plan.Recheck.IsZero() || at.Before(w.plan.Recheck)) {
+				w.plan.Recheck = at
+			}
 			if expired {
 				count = 0
 				if rs.FailCount > 0 && n.state == NodeOnline && !slices.Contains(w.clears, clearFC{p, ni}) {

@@ -34,6 +34,9 @@ type Plan struct {
 	// Warnings are things the plan had to work around (a resource active
 	// on several nodes, a stop that failed without fencing, ...).
 	Warnings []string `json:"warnings,omitempty"`
+	// Recheck, if set, is when the next failure-timeout runs out: a fail
+	// count that holds now stops counting then, and the plan may differ.
+	Recheck time.Time `json:"recheck,omitzero"`
 }
 
 // Placement is where one primitive, or one clone instance, will be.

@@ -110,3 +110,37 @@ func TestStoppedResourceSaysWhy(t *testing.T) {
 		t.Errorf("placement: %+v", pl)
 	}
 }
+
+// Plan.Recheck is when the earliest fail count still held runs out by
+// failure-timeout; none when every one has run out, or none times out.
+func TestRecheckAtNextFailureTimeout(t *testing.T) {
+	cfg := mustConfig(t, `
+nodes: [{name: n1}, {name: n2}]
+primitives:
+  - {id: a, agent: "ocf:paceline:dummy", meta: {failure-timeout: 10min}}
+  - {id: b, agent: "ocf:paceline:dummy", meta: {failure-timeout: 2min}}
+  - {id: c, agent: "ocf:paceline:dummy"}
+`)
+	now := time.Date(2026, 1, 1, 12, 0, 0, 0, time.UTC)
+	status := func(bAgo time.Duration) *Status {
+		return &Status{Quorate: true, Nodes: []NodeStatus{{Name: "n1", Probed: true, Resources: []ResourceState{
+			{ID: "a", Role: cib.RoleStopped, FailCount: 1, LastFailure: now.Add(-time.Minute)},
+			{ID: "b", Role: cib.RoleStopped, FailCount: 1, LastFailure: now.Add(-bAgo)},
+			{ID: "c", Role: cib.RoleStopped, FailCount: 3, LastFailure: now.Add(-time.Hour)},
+		}}, {Name: "n2", Probed: true}}}
+	}
+	plan, err := Schedule(cfg, status(time.Minute), Options{Now: now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := now.Add(time.Minute); !plan.Recheck.Equal(want) {
+		t.Errorf("recheck %v, want %v (b's fail count runs out first)", plan.Recheck, want)
+	}
+	plan, err = Schedule(cfg, status(5*time.Minute), Options{Now: now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := now.Add(9 * time.Minute); !plan.Recheck.Equal(want) {
+		t.Errorf("with b's expired: recheck %v, want %v (a's)", plan.Recheck, want)
+	}
+}
