@@ -8,7 +8,6 @@ import (
 	"net/http"
 	"slices"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/paceline/paceline/agents/ocf"
@@ -254,42 +253,18 @@ func (a *Agent) pokeDC() {
 // gatherStatus reads every online node's history now and builds the
 // scheduler's status, with the failed operations and unreachable nodes.
 func (a *Agent) gatherStatus(ctx context.Context) (*scheduler.Status, api.ResourcesReply) {
-	cl := cluster{a}
-	now := time.Now()
-	states, quorate := cl.Membership(now)
-	cfg := a.store.Config()
+	views, errs, quorate := crm.ReadViews(ctx, cluster{a}, 0, 2*time.Second, time.Now())
 	rep := api.ResourcesReply{DC: a.store.Info().Leader}
-	views := make([]crm.NodeView, len(cfg.Nodes))
-	var mu sync.Mutex
-	var wg sync.WaitGroup
-	for i, n := range cfg.Nodes {
-		st := states[n.Name]
-		if st == "" {
-			st = scheduler.NodeOffline
+	for i, v := range views {
+		if errs[i] != nil {
+			rep.Unreachable = append(rep.Unreachable, v.Name)
 		}
-		views[i] = crm.NodeView{Name: n.Name, State: st}
-		if st != scheduler.NodeOnline {
-			continue
+		for _, x := range v.History {
+			if x.LastFailure != nil && x.FailCount() > 0 {
+				rep.Failures = append(rep.Failures, api.Failure{Node: v.Name, Op: *x.LastFailure, FailCount: x.FailCount()})
+			}
 		}
-		wg.Go(func() {
-			ctx, cancel := context.WithTimeout(ctx, 2*time.Second)
-			defer cancel()
-			h, err := cl.History(ctx, n.Name, 0)
-			mu.Lock()
-			defer mu.Unlock()
-			if err != nil {
-				rep.Unreachable = append(rep.Unreachable, n.Name)
-				return
-			}
-			views[i].History, views[i].HaveHistory = h, true
-			for _, x := range h {
-				if x.LastFailure != nil && x.FailCount() > 0 {
-					rep.Failures = append(rep.Failures, api.Failure{Node: n.Name, Op: *x.LastFailure, FailCount: x.FailCount()})
-				}
-			}
-		})
 	}
-	wg.Wait()
 	st := crm.BuildStatus(quorate, views)
 	for _, n := range st.Nodes {
 		rep.Nodes = append(rep.Nodes, api.NodeResource{Name: n.Name, State: string(n.State), Resources: n.Resources})

@@ -211,72 +211,31 @@ func (c *Controller) Run(ctx context.Context) {
 func (c *Controller) transition(ctx context.Context, term uint64) bool {
 	started := time.Now()
 	cfg := c.cl.Config()
-	states, quorate := c.cl.Membership(started)
-	attrs := c.cl.Attrs()
-	views := make([]NodeView, len(cfg.Nodes))
-	unknown := make([]bool, len(cfg.Nodes))
-	var wg sync.WaitGroup
-	for i, n := range cfg.Nodes {
-		st := states[n.Name]
-		if st == "" {
-			st = scheduler.NodeOffline
-		}
-		views[i] = NodeView{Name: n.Name, State: st, Attrs: attrs[n.Name]}
-	}
-	// Unclean nodes first, before any history is read: a DC that does
-	// not know what one may run does not schedule at all.
-	for i, n := range cfg.Nodes {
-		if views[i].State == scheduler.NodeUnclean {
-			// What it ran, as last collected, may still run there.
-			c.mu.Lock()
-			h, ok := c.lastKnown(n.Name)
-			c.mu.Unlock()
+	views, errs, quorate := ReadViews(ctx, c.cl, term, c.opt.HistoryTimeout, started)
+	c.mu.Lock()
+	for i, v := range views {
+		switch {
+		case v.State == scheduler.NodeOffline:
+			delete(c.known, v.Name) // it runs nothing
+			delete(c.sent, v.Name)
+		case v.State == scheduler.NodeOnline && errs[i] == nil:
+			c.known[v.Name] = v.History
+			delete(c.sent, v.Name)
+		default:
+			// Unclean, or online but unreachable: what it ran, as last
+			// collected, may still run there. A DC that does not know
+			// does not schedule at all.
+			if errs[i] != nil {
+				c.log.Warn("cannot read a node's history", "node", v.Name, "err", errs[i])
+			}
+			h, ok := c.lastKnown(v.Name)
 			if !ok {
-				c.log.Info("waiting: a lost node's resources are unknown to this DC until it is offline", "node", n.Name)
+				c.mu.Unlock()
+				c.log.Info("waiting: a node's resources are unknown to this DC; trying again in 500 ms", "node", v.Name, "state", v.State)
+				time.AfterFunc(500*time.Millisecond, c.Poke)
 				return false
 			}
 			views[i].History, views[i].HaveHistory = h, true
-		}
-	}
-	for i, n := range cfg.Nodes {
-		if views[i].State != scheduler.NodeOnline {
-			continue
-		}
-		wg.Go(func() {
-			hctx, cancel := context.WithTimeout(ctx, c.opt.HistoryTimeout)
-			defer cancel()
-			h, err := c.cl.History(hctx, n.Name, term)
-			c.mu.Lock()
-			defer c.mu.Unlock()
-			if err != nil {
-				// Unreachable but not (yet) declared lost: what it ran, as
-				// last collected, may still run there.
-				c.log.Warn("cannot read a node's history", "node", n.Name, "err", err)
-				h, ok := c.lastKnown(n.Name)
-				views[i].History, views[i].HaveHistory = h, ok
-				if !ok {
-					unknown[i] = true
-				}
-				return
-			}
-			views[i].History, views[i].HaveHistory = h, true
-			c.known[n.Name] = h
-			delete(c.sent, n.Name)
-		})
-	}
-	wg.Wait()
-	for i, u := range unknown {
-		if u {
-			c.log.Info("waiting: a node's resources are unknown to this DC; trying again in 500 ms", "node", cfg.Nodes[i].Name)
-			time.AfterFunc(500*time.Millisecond, c.Poke)
-			return false
-		}
-	}
-	c.mu.Lock()
-	for _, v := range views {
-		if v.State == scheduler.NodeOffline {
-			delete(c.known, v.Name) // it runs nothing
-			delete(c.sent, v.Name)
 		}
 	}
 	c.mu.Unlock()
