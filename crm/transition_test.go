@@ -20,6 +20,11 @@ type fakeDispatcher struct {
 	rc      map[string]int
 	delay   time.Duration
 	delays  map[string]time.Duration // per action, overriding delay
+	// after makes an action end only once another has ended (and the
+	// executor has had a moment to take its result).
+	after map[string]string
+	// onStart runs when an action is dispatched.
+	onStart func(key string)
 	running int
 	peak    int
 }
@@ -36,8 +41,23 @@ func (f *fakeDispatcher) Dispatch(ctx context.Context, a scheduler.Action) lrm.R
 	if d, set := f.delays[key]; set {
 		delay = d
 	}
+	dep := f.after[key]
+	onStart := f.onStart
 	f.mu.Unlock()
+	if onStart != nil {
+		onStart(key)
+	}
 	time.Sleep(delay)
+	for dep != "" {
+		f.mu.Lock()
+		_, ended := f.ended[dep]
+		f.mu.Unlock()
+		if ended {
+			time.Sleep(20 * time.Millisecond)
+			break
+		}
+		time.Sleep(time.Millisecond)
+	}
 	f.mu.Lock()
 	f.running--
 	f.ended[key] = time.Now()
@@ -121,7 +141,7 @@ func TestExecuteFailureAborts(t *testing.T) {
 	f := newFake()
 	f.rc["start a on n1"] = ocf.ErrGeneric
 	// b finishes after a has failed: d, after b, is not dispatched.
-	f.delays = map[string]time.Duration{"start b on n2": 100 * time.Millisecond}
+	f.after = map[string]string{"start b on n2": "start a on n1"}
 	rep := Execute(context.Background(), p, f, 0)
 	if !rep.Aborted || !rep.Changed || len(rep.Failed) != 1 || rep.Failed[0].Action.Rsc != "a" || rep.Done != 1 || rep.Skipped != 2 {
 		t.Fatalf("report %+v, dispatched %v", rep, f.order)
@@ -152,8 +172,9 @@ func TestExecuteAbortWaitsInFlight(t *testing.T) {
 	)
 	f := newFake()
 	f.delay = 100 * time.Millisecond
-	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Millisecond)
+	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
+	f.onStart = func(string) { cancel() } // the new event comes while a runs
 	rep := Execute(ctx, p, f, 0)
 	if !rep.Aborted || rep.Done != 1 || rep.Skipped != 1 || len(f.order) != 1 {
 		t.Fatalf("report %+v, dispatched %v", rep, f.order)

@@ -6,6 +6,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -96,18 +97,21 @@ func TestCLIResourceOpAndHistory(t *testing.T) {
 func TestCLIStatusWatch(t *testing.T) {
 	a := startAgent(t)
 	cmd := exec.Command(binary, "-s", a.socket, "status", "--watch", "--interval", "200ms")
-	var out bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &out
+	out := &lockedBuffer{}
+	cmd.Stdout, cmd.Stderr = out, out
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	time.Sleep(900 * time.Millisecond)
+	deadline := time.Now().Add(20 * time.Second)
+	for strings.Count(out.String(), "\033[H\033[2J") < 2 && time.Now().Before(deadline) {
+		time.Sleep(20 * time.Millisecond)
+	}
 	_ = cmd.Process.Signal(os.Interrupt)
 	if err := cmd.Wait(); err != nil {
 		t.Fatalf("status --watch ended with %v:\n%s", err, out.String())
 	}
 	if n := strings.Count(out.String(), "\033[H\033[2J"); n < 2 {
-		t.Fatalf("refreshed %d times in 900ms at 200ms:\n%s", n, out.String())
+		t.Fatalf("refreshed %d times in 20 s at 200ms:\n%s", n, out.String())
 	}
 	if !strings.Contains(out.String(), "Resources:") {
 		t.Fatalf("no resources section:\n%s", out.String())
@@ -115,4 +119,23 @@ func TestCLIStatusWatch(t *testing.T) {
 	if r := a.run(t, "status", "--watch", "--interval", "1ms"); r.code != 2 {
 		t.Errorf("--interval 1ms: %s", r)
 	}
+}
+
+// lockedBuffer is a bytes.Buffer safe for a writing process and a
+// reading test.
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
 }
