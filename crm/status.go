@@ -55,6 +55,23 @@ func primitiveOf(rsc string) string {
 	return id
 }
 
+// stateRoles is the role a start, stop, promote or demote leaves a
+// resource in when it succeeds, and when it fails (a failed stop or
+// demote may have left it as it was); ok is false for other actions.
+func stateRoles(action string) (done, failed string, ok bool) {
+	switch action {
+	case ocf.Start:
+		return cib.RoleStarted, cib.RoleStarted, true
+	case ocf.Stop:
+		return cib.RoleStopped, cib.RoleStarted, true
+	case ocf.Promote:
+		return cib.RolePromoted, cib.RolePromoted, true
+	case ocf.Demote:
+		return cib.RoleUnpromoted, cib.RolePromoted, true
+	}
+	return "", "", false
+}
+
 // resourceState reads one resource's state from its history: the last
 // state operation (start, stop, promote, demote, probe), overridden by a
 // recurring monitor whose newer result says something else. ok is false
@@ -83,51 +100,37 @@ func resourceState(h lrm.History) (scheduler.ResourceState, bool) {
 		rs.Role, rs.Failed, rs.FailedOp = role, true, failedOp
 	}
 	ok := op.Status == lrm.StatusDone
-	switch op.Action {
-	case ocf.Start:
-		rs.Role = cib.RoleStarted
-		if !ok || op.RC != ocf.Success {
-			fail(cib.RoleStarted, ocf.Start)
+	if done, failed, isState := stateRoles(op.Action); isState {
+		if ok && op.RC == ocf.Success {
+			rs.Role = done
+		} else {
+			fail(failed, op.Action)
 		}
-	case ocf.Stop:
-		rs.Role = cib.RoleStopped
-		if !ok || op.RC != ocf.Success {
-			fail(cib.RoleStarted, ocf.Stop) // it may still run
-		}
-	case ocf.Promote:
-		rs.Role = cib.RolePromoted
-		if !ok || op.RC != ocf.Success {
-			fail(cib.RolePromoted, ocf.Promote)
-		}
-	case ocf.Demote:
-		rs.Role = cib.RoleUnpromoted
-		if !ok || op.RC != ocf.Success {
-			fail(cib.RolePromoted, ocf.Demote)
-		}
-	case ocf.Monitor:
-		probe := op.Interval == 0
-		switch {
-		case !ok:
-			fail(cib.RoleStarted, ocf.Monitor)
-		case op.RC == ocf.Success || op.RC == ocf.Degraded:
-			rs.Role = cib.RoleStarted
-		case op.RC == ocf.RunningPromoted || op.RC == ocf.DegradedPromoted:
-			rs.Role = cib.RolePromoted
-		case op.RC == ocf.NotRunning && probe:
-			rs.Role = cib.RoleStopped
-		case op.RC == ocf.ErrInstalled && probe:
-			// As Pacemaker: an agent missing here means the resource does
-			// not run here (and cannot start here: the start will fail).
-			rs.Role = cib.RoleStopped
-		case op.RC == ocf.FailedPromoted:
-			fail(cib.RolePromoted, ocf.Monitor)
-		default:
-			// A recurring monitor found it dead (7) or failing: recover
-			// with a stop (idempotent) and a start, as Pacemaker does.
-			fail(cib.RoleStarted, ocf.Monitor)
-		}
-	default:
+		return rs, true
+	}
+	if op.Action != ocf.Monitor {
 		return rs, false
+	}
+	probe := op.Interval == 0
+	switch {
+	case !ok:
+		fail(cib.RoleStarted, ocf.Monitor)
+	case op.RC == ocf.Success || op.RC == ocf.Degraded:
+		rs.Role = cib.RoleStarted
+	case op.RC == ocf.RunningPromoted || op.RC == ocf.DegradedPromoted:
+		rs.Role = cib.RolePromoted
+	case op.RC == ocf.NotRunning && probe:
+		rs.Role = cib.RoleStopped
+	case op.RC == ocf.ErrInstalled && probe:
+		// As Pacemaker: an agent missing here means the resource does
+		// not run here (and cannot start here: the start will fail).
+		rs.Role = cib.RoleStopped
+	case op.RC == ocf.FailedPromoted:
+		fail(cib.RolePromoted, ocf.Monitor)
+	default:
+		// A recurring monitor found it dead (7) or failing: recover
+		// with a stop (idempotent) and a start, as Pacemaker does.
+		fail(cib.RoleStarted, ocf.Monitor)
 	}
 	return rs, true
 }
