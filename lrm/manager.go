@@ -131,9 +131,13 @@ func (m *Manager) runner(a Agent) (Runner, error) {
 	return nil, fmt.Errorf("%s: unknown agent class %q (want ocf, lsb, systemd or service)", a, a.Class)
 }
 
-var knownActions = map[string]bool{
-	ocf.Start: true, ocf.Stop: true, ocf.Monitor: true, ocf.Promote: true, ocf.Demote: true,
-	ocf.Notify: true, ocf.Reload: true, ocf.MetaData: true, ocf.ValidateAll: true,
+// knownAction reports whether an action is one the manager runs.
+func knownAction(a string) bool {
+	switch a {
+	case ocf.Start, ocf.Stop, ocf.Monitor, ocf.Promote, ocf.Demote, ocf.Notify, ocf.Reload, ocf.MetaData, ocf.ValidateAll:
+		return true
+	}
+	return false
 }
 
 // check validates a request before it is queued.
@@ -141,7 +145,7 @@ func check(req Request) error {
 	switch {
 	case req.Rsc == "":
 		return fmt.Errorf("request without a resource name")
-	case !knownActions[req.Action]:
+	case !knownAction(req.Action):
 		return fmt.Errorf("%s: unknown action %q", req.Rsc, req.Action)
 	case req.Interval < 0 || req.Timeout < 0:
 		return fmt.Errorf("%s: negative interval or timeout", req.Rsc)

@@ -33,8 +33,6 @@ func New() *Agent { return &Agent{} }
 // Name is "dummy".
 func (*Agent) Name() string { return "dummy" }
 
-var actions = []string{ocf.Start, ocf.Stop, ocf.Monitor, ocf.Promote, ocf.Demote, ocf.Notify, ocf.Reload, ocf.ValidateAll}
-
 // MetaData describes the agent.
 func (*Agent) MetaData() *ocf.ResourceAgent {
 	md := &ocf.ResourceAgent{
@@ -61,10 +59,7 @@ func (*Agent) MetaData() *ocf.ResourceAgent {
 			{Name: ocf.MetaData, Timeout: "5s"}, {Name: ocf.ValidateAll, Timeout: "20s"},
 		},
 	}
-	for _, a := range actions {
-		if a == ocf.ValidateAll || a == ocf.Notify || a == ocf.Reload {
-			continue
-		}
+	for _, a := range []string{ocf.Start, ocf.Stop, ocf.Monitor, ocf.Promote, ocf.Demote} {
 		md.Parameters = append(md.Parameters,
 			ocf.Parameter{Name: a + "_delay", LongDesc: ocf.En("Sleep this long (e.g. 2s, 500ms) at the start of each " + a + "."), ShortDesc: ocf.En("Delay of " + a), Content: ocf.Content{Type: "string", Default: "0"}},
 			ocf.Parameter{Name: "fail_" + a, LongDesc: ocf.En("Return this OCF code from " + a + " instead of doing it."), ShortDesc: ocf.En("Injected result of " + a), Content: ocf.Content{Type: "integer"}})
