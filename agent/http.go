@@ -50,14 +50,8 @@ func (a *Agent) getCluster(w http.ResponseWriter, _ *http.Request) {
 }
 
 func (a *Agent) postCommand(w http.ResponseWriter, r *http.Request) {
-	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxBody))
-	if err != nil {
-		writeErr(w, http.StatusRequestEntityTooLarge, fmt.Errorf("request body: %w", err))
-		return
-	}
 	var req api.CommandRequest
-	if err := strictJSON(body, &req); err != nil {
-		writeErr(w, http.StatusBadRequest, fmt.Errorf("bad request: %w", err))
+	if !readJSON(w, r, maxBody, &req) {
 		return
 	}
 	cmd, err := cib.CommandByName(req.Type)
@@ -92,6 +86,21 @@ func (a *Agent) postCommand(w http.ResponseWriter, r *http.Request) {
 		a.log.Info("configuration changed", "command", req.Type, "epoch", res.Epoch)
 	}
 	writeJSON(w, http.StatusOK, api.CommandResult{Epoch: res.Epoch, Index: res.Index, Notes: res.Notes, DryRun: dry})
+}
+
+// readJSON reads a request body of at most limit bytes into v, strictly;
+// on failure it has answered the request with the error.
+func readJSON(w http.ResponseWriter, r *http.Request, limit int64, v any) bool {
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, limit))
+	if err != nil {
+		writeErr(w, http.StatusRequestEntityTooLarge, fmt.Errorf("request body: %w", err))
+		return false
+	}
+	if err := strictJSON(body, v); err != nil {
+		writeErr(w, http.StatusBadRequest, fmt.Errorf("bad request: %w", err))
+		return false
+	}
+	return true
 }
 
 func strictJSON(b []byte, v any) error {
@@ -143,16 +152,11 @@ func (a *Agent) postAttr(w http.ResponseWriter, r *http.Request) {
 		writeErr(w, http.StatusNotFound, errNoGossip)
 		return
 	}
-	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, 1<<20))
-	if err != nil {
-		writeErr(w, http.StatusRequestEntityTooLarge, err)
-		return
-	}
 	var req api.AttrRequest
-	if err := strictJSON(body, &req); err != nil {
-		writeErr(w, http.StatusBadRequest, fmt.Errorf("bad request: %w", err))
+	if !readJSON(w, r, 1<<20, &req) {
 		return
 	}
+	var err error
 	if req.Delete {
 		err = a.ms.DeleteAttr(req.Name)
 	} else {

@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"net/http"
 	"strings"
 	"time"
@@ -151,17 +150,12 @@ func (a *Agent) getHistory(w http.ResponseWriter, r *http.Request) {
 }
 
 func (a *Agent) postExec(w http.ResponseWriter, r *http.Request) {
-	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, 1<<20))
-	if err != nil {
-		writeErr(w, http.StatusRequestEntityTooLarge, fmt.Errorf("request body: %w", err))
-		return
-	}
 	var req api.ExecRequest
-	if err := strictJSON(body, &req); err != nil {
-		writeErr(w, http.StatusBadRequest, fmt.Errorf("bad request: %w", err))
+	if !readJSON(w, r, 1<<20, &req) {
 		return
 	}
 	var op *lrm.Op
+	var err error
 	if req.Node == "" || req.Node == a.cfg.Name {
 		op, err = a.localExec(r.Context(), req)
 	} else {
@@ -192,14 +186,8 @@ func (a *Agent) cleanupLocal(rsc string) {
 }
 
 func (a *Agent) postCleanup(w http.ResponseWriter, r *http.Request) {
-	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, 1<<20))
-	if err != nil {
-		writeErr(w, http.StatusRequestEntityTooLarge, fmt.Errorf("request body: %w", err))
-		return
-	}
 	var req api.CleanupRequest
-	if err := strictJSON(body, &req); err != nil {
-		writeErr(w, http.StatusBadRequest, fmt.Errorf("bad request: %w", err))
+	if !readJSON(w, r, 1<<20, &req) {
 		return
 	}
 	cfg := a.store.Config()
