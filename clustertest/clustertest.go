@@ -25,7 +25,7 @@ import (
 type Options struct {
 	// Agent is passed to every agent (e.g. small snapshot thresholds).
 	Agent agent.Options
-	// LogLevel of the agents' logs, written to the test log (default Warn).
+	// LogLevel of the agents' logs, written to the test log (default Info).
 	LogLevel slog.Level
 	// Manage turns the controller on in every agent (resources.manage).
 	Manage bool
@@ -157,9 +157,8 @@ func (c *Cluster) Start(i int) {
 }
 
 func (c *Cluster) logLevel() slog.Level {
-	if c.opts.LogLevel == 0 {
-		return slog.LevelWarn
-	}
+	// Info by default: a failing test then shows what the controllers did
+	// (go test prints a passing test's log only with -v).
 	return c.opts.LogLevel
 }
 

@@ -134,7 +134,7 @@ func TestControllerMonitorFailureAndMigrationThreshold(t *testing.T) {
 	// First failure: recovered on n1 (fail count 1 < 2).
 	t0 := time.Now()
 	os.Remove(state)
-	WaitFor(t, 10*time.Second, func() (bool, string) {
+	WaitFor(t, 30*time.Second, func() (bool, string) {
 		_, err := os.Stat(state)
 		return err == nil, "d restarted on n1"
 	})
@@ -147,7 +147,7 @@ func TestControllerMonitorFailureAndMigrationThreshold(t *testing.T) {
 	// moves away from n1 despite the preference.
 	os.Remove(state)
 	other := ""
-	WaitFor(t, 10*time.Second, func() (bool, string) {
+	WaitFor(t, 30*time.Second, func() (bool, string) {
 		on := runsOn(dir, "d", c.Nodes)
 		if len(on) == 1 && on[0] != "n1" {
 			other = on[0]
@@ -286,7 +286,7 @@ func TestControllerOperatorCommands(t *testing.T) {
 		}
 		return h.Resources[0].FailCount()
 	}
-	WaitFor(t, 10*time.Second, func() (bool, string) { return failCount() > 0, "a fail count after the monitor failure" })
+	WaitFor(t, 30*time.Second, func() (bool, string) { return failCount() > 0, "a fail count after the monitor failure" })
 	rep, err := cl.Cleanup(ctx, api.CleanupRequest{Rsc: "d"})
 	if err != nil || len(rep.Cleaned) != 3 {
 		t.Fatalf("cleanup: %+v, %v", rep, err)
