@@ -96,6 +96,26 @@ func (c cluster) Membership(now time.Time) (map[string]scheduler.NodeState, bool
 	return out, c.a.decideQuorum(members, now).Quorate
 }
 
+// NextMembershipChange is the earliest time a failed member becomes
+// offline (recoverableAt), if one is still unclean.
+func (c cluster) NextMembershipChange(now time.Time) time.Time {
+	if c.a.ms == nil {
+		return time.Time{}
+	}
+	lt := c.a.leaseTiming(c.a.store.Config())
+	heard := c.a.ms.LastHeard()
+	var next time.Time
+	for _, m := range c.a.ms.Members() {
+		if m.Name == c.a.cfg.Name || (m.State != messaging.Failed && m.State != messaging.Left) {
+			continue
+		}
+		if at := lt.recoverableAt(m, heard[m.Name]); at.After(now) && (next.IsZero() || at.Before(next)) {
+			next = at
+		}
+	}
+	return next
+}
+
 func (c cluster) Attrs() map[string]map[string]string {
 	if c.a.ms == nil {
 		return nil
@@ -222,6 +242,7 @@ func (a *Agent) startController(ctx context.Context) {
 			}
 		}()
 	}
+	a.store.OnLeaderChange(ctx, a.ctl.Wake)
 	if a.cfg.Resources.Manage {
 		go a.ctl.Run(ctx)
 		go a.watchQuorum(ctx)

@@ -13,7 +13,7 @@ import (
 )
 
 // selfStopTick is how often a node checks its own quorum.
-const selfStopTick = 20 * time.Millisecond
+const selfStopTick = 10 * time.Millisecond
 
 // watchQuorum makes a node whose lease runs out — it has not heard, within
 // the lease, from enough members to be quorate — apply no-quorum-policy by

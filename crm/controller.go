@@ -28,6 +28,10 @@ type Cluster interface {
 	// Membership is each configured node's state as this node sees it
 	// now, and whether this partition is quorate.
 	Membership(now time.Time) (map[string]scheduler.NodeState, bool)
+	// NextMembershipChange is when a node's state next changes with no
+	// event (an unclean node becomes offline once its lease has run
+	// out), or zero: the DC wakes then, to the millisecond.
+	NextMembershipChange(now time.Time) time.Time
 	// Attrs are the nodes' transient attributes.
 	Attrs() map[string]map[string]string
 	// History reads a node's LRM history. A DC passes its term (0 for a
@@ -60,6 +64,9 @@ type Controller struct {
 	opt   Options
 	log   *slog.Logger
 	pokes chan struct{}
+	// wakes are timed pokes (a lost node's lease running out, a
+	// failure-timeout expiring): nothing to gather, so no debounce.
+	wakes chan struct{}
 
 	mu   sync.Mutex
 	last Transition
@@ -69,7 +76,8 @@ type Controller struct {
 	// still be running.
 	known map[string][]lrm.History
 	sent  map[string]map[string]string // node -> resource -> start or promote
-	// wake is when a failure-timeout next runs out (a poke is set for it).
+	// wake is the next timed wake (a lost node's lease running out, a
+	// failure-timeout expiring).
 	wake time.Time
 	// failStreak counts how many transitions in a row each action failed.
 	failStreak map[string]int
@@ -107,7 +115,7 @@ func New(cl Cluster, opt Options) *Controller {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return &Controller{cl: cl, opt: opt, log: log, pokes: make(chan struct{}, 1), known: map[string][]lrm.History{}, sent: map[string]map[string]string{},
+	return &Controller{cl: cl, opt: opt, log: log, pokes: make(chan struct{}, 1), wakes: make(chan struct{}, 1), known: map[string][]lrm.History{}, sent: map[string]map[string]string{},
 		failStreak: map[string]int{}}
 }
 
@@ -116,6 +124,15 @@ func New(cl Cluster, opt Options) *Controller {
 func (c *Controller) Poke() {
 	select {
 	case c.pokes <- struct{}{}:
+	default:
+	}
+}
+
+// Wake is a poke that needs no debounce (this node just became the DC:
+// nothing to gather, a lost DC's resources wait).
+func (c *Controller) Wake() {
+	select {
+	case c.wakes <- struct{}{}:
 	default:
 	}
 }
@@ -158,12 +175,14 @@ func (c *Controller) Run(ctx context.Context) {
 	var lastTerm uint64
 	wasDC := false
 	for {
-		poked := false
+		poked, woken := false, false
 		select {
 		case <-ctx.Done():
 			return
 		case <-c.pokes:
 			poked = true
+		case <-c.wakes:
+			poked, woken = true, true
 		case <-tick.C:
 		}
 		term, dc := c.cl.DC()
@@ -178,6 +197,7 @@ func (c *Controller) Run(ctx context.Context) {
 			continue
 		}
 		now := time.Now()
+		c.wakeAt(c.cl.NextMembershipChange(now), now)
 		s := c.snap(now)
 		if !poked && wasDC && s == last && now.Sub(lastRun) < c.opt.Recheck {
 			continue
@@ -186,16 +206,22 @@ func (c *Controller) Run(ctx context.Context) {
 			c.log.Info("this node is the DC", "term", term)
 		}
 		wasDC = true
-		// Gather the rest of a burst.
-		t := time.NewTimer(c.opt.Debounce)
-		select {
-		case <-ctx.Done():
-			t.Stop()
-			return
-		case <-t.C:
+		if !woken {
+			// Gather the rest of a burst.
+			t := time.NewTimer(c.opt.Debounce)
+			select {
+			case <-ctx.Done():
+				t.Stop()
+				return
+			case <-t.C:
+			}
 		}
 		select {
 		case <-c.pokes:
+		default:
+		}
+		select {
+		case <-c.wakes:
 		default:
 		}
 		last, lastRun = c.snap(time.Now()), time.Now()
@@ -306,10 +332,11 @@ func (c *Controller) transition(ctx context.Context, term uint64) bool {
 	return rep.Changed || rep.Aborted || abortedByEvent.Load()
 }
 
-// wakeAt pokes the controller at the plan's recheck time (the next
-// failure-timeout running out), unless an earlier poke is already set:
-// a resource banned by its fail count may then return at once rather
-// than at the next periodic recheck.
+// wakeAt wakes the controller at next (a lost node's lease running out,
+// the plan's recheck time: the next failure-timeout running out), unless
+// an earlier wake is already set: a lost node's resources are recovered
+// the moment it may be, and a resource banned by its fail count may
+// return at once rather than at the next periodic recheck.
 func (c *Controller) wakeAt(next, now time.Time) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -317,7 +344,7 @@ func (c *Controller) wakeAt(next, now time.Time) {
 		return
 	}
 	c.wake = next
-	time.AfterFunc(time.Until(next)+10*time.Millisecond, c.Poke)
+	time.AfterFunc(time.Until(next)+time.Millisecond, c.Wake)
 }
 
 func (c *Controller) record(tr Transition, started time.Time) {

@@ -76,8 +76,8 @@ type Timing struct {
 func TimingProfile(name string) (Timing, error) {
 	switch name {
 	case "", "fast":
-		return Timing{Heartbeat: 300 * time.Millisecond, Election: 300 * time.Millisecond,
-			LeaderLease: 150 * time.Millisecond, Commit: 50 * time.Millisecond}, nil
+		return Timing{Heartbeat: 150 * time.Millisecond, Election: 150 * time.Millisecond,
+			LeaderLease: 100 * time.Millisecond, Commit: 50 * time.Millisecond}, nil
 	case "lan":
 		return Timing{Heartbeat: time.Second, Election: time.Second,
 			LeaderLease: 500 * time.Millisecond, Commit: 50 * time.Millisecond}, nil
@@ -598,3 +598,26 @@ func (s *Store) Close() {
 
 // Stats returns raft's own counters (last_snapshot_index, commit_index, ...).
 func (s *Store) Stats() map[string]string { return s.raft.Stats() }
+
+// OnLeaderChange calls f (on a goroutine of its own, never concurrently)
+// each time this replica sees the raft leader change, until ctx ends: a
+// new DC starts work at once instead of at its next periodic check.
+func (s *Store) OnLeaderChange(ctx context.Context, f func()) {
+	ch := make(chan raft.Observation, 8)
+	obs := raft.NewObserver(ch, false, func(o *raft.Observation) bool {
+		_, ok := o.Data.(raft.LeaderObservation)
+		return ok
+	})
+	s.raft.RegisterObserver(obs)
+	go func() {
+		defer s.raft.DeregisterObserver(obs)
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-ch:
+				f()
+			}
+		}
+	}()
+}
