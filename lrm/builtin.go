@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/paceline/paceline/agents/ocf"
+	"github.com/paceline/paceline/proc"
 )
 
 // builtinGrace is how long a built-in agent whose context ended has to
@@ -44,7 +45,7 @@ func (b *Builtin) Run(ctx context.Context, req Request) Result {
 	if err := ctx.Err(); err != nil {
 		return Result{RC: ocf.ErrGeneric, Status: statusOf(ctx), Reason: "not started: " + err.Error()}
 	}
-	out := &capture{}
+	out := &proc.Capture{}
 	log := b.Log
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
