@@ -34,12 +34,15 @@ start_node() {
   return 1
 }
 
-# kill_node DIR NAME: SIGKILL the node's agent, by its PID.
+# kill_node DIR NAME: SIGKILL the node's agent, by its PID (and forget
+# the PID, so that stop_all never signals whoever gets it next).
 kill_node() {
-  local pid
+  local pid p keep=()
   pid=$(cat "$1/$2.pid")
   kill -KILL "$pid" 2>/dev/null || true
   wait "$pid" 2>/dev/null || true
+  for p in "${PIDS[@]}"; do [ "$p" = "$pid" ] || keep+=("$p"); done
+  PIDS=("${keep[@]}")
 }
 
 # sock DIR NAME: the node's API socket.
@@ -58,9 +61,21 @@ wait_leader() {
   return 1
 }
 
+# wait_quorate DIR NAME N: wait (20 s at most) until NAME's partition has
+# N votes ("quorate: N of ...").
+wait_quorate() {
+  for _ in $(seq 1 400); do
+    "$BIN" -s "$(sock "$1" "$2")" status 2>/dev/null | grep -q "quorate: $3 of" && return 0
+    sleep 0.05
+  done
+  echo "$2 did not see $3 votes" >&2
+  return 1
+}
+
 # stop_all: SIGTERM every agent we started, by PID, then SIGKILL stragglers.
 stop_all() {
   local pid
+  [ ${#PIDS[@]} -gt 0 ] || return 0
   for pid in "${PIDS[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
   for pid in "${PIDS[@]}"; do
     for _ in $(seq 1 40); do kill -0 "$pid" 2>/dev/null || break; sleep 0.05; done
