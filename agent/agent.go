@@ -18,6 +18,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/paceline/paceline/alerts"
 	"github.com/paceline/paceline/cib"
 	"github.com/paceline/paceline/cib/raftstore"
 	"github.com/paceline/paceline/crm"
@@ -38,15 +39,22 @@ type Agent struct {
 	lrm   *lrm.Manager
 	node  *crm.NodeExecutor
 	ctl   *crm.Controller
+	fence *fenceState
 
-	wasQuorate atomic.Bool // the last quorum decision (for wait_for_all)
-	ping       *pinger
-	ln         net.Listener
-	srv        *http.Server
+	alerts *alerts.Runner // runs the configured alert agents (alerts.go)
+
+	wasQuorate      atomic.Bool // the last quorum decision (for wait_for_all)
+	quorumUnblocked atomic.Bool // `paceline quorum unblock`: wait_for_all lifted
+	ping            *pinger
+	ln              net.Listener
+	srv             *http.Server
 
 	ctx    context.Context
 	cancel context.CancelFunc
 	done   chan struct{}
+	// started is when the agent started: a two-node peer never seen since
+	// counts as lost from then (quorum unblock, tiebreak-delay).
+	started time.Time
 }
 
 // Options tune an agent beyond its config file (tests).
@@ -71,7 +79,7 @@ func Start(cfg Config, log *slog.Logger, opt Options) (*Agent, error) {
 		return nil, err
 	}
 	timing, _ := raftstore.TimingProfile(cfg.Timing)
-	a := &Agent{cfg: cfg, log: log}
+	a := &Agent{cfg: cfg, log: log, started: time.Now()}
 	a.store, err = raftstore.Open(raftstore.Options{
 		Name: cfg.Name, DataDir: cfg.DataDir, Bind: cfg.Bind, Advertise: cfg.AdvertiseAddr(),
 		TLS: tlsConf, Bootstrap: cfg.Peers, Join: cfg.Join, MaxVoters: cfg.MaxVoters,
@@ -90,8 +98,10 @@ func Start(cfg Config, log *slog.Logger, opt Options) (*Agent, error) {
 	}
 	a.ctx, a.cancel = context.WithCancel(context.Background())
 	a.lrm = a.newLRM(a.ctx)
+	a.alerts = a.newAlerts() // alerts.go
 	a.node = &crm.NodeExecutor{LRM: a.lrm, Config: a.store.Config, MayStart: a.mayStart}
 	a.ctl = crm.New(cluster{a}, crm.Options{Log: log})
+	a.fence = a.newFenceState()
 	a.registerLRMRPCs()
 	if err := a.listen(); err != nil {
 		a.cancel()
@@ -106,11 +116,12 @@ func Start(cfg Config, log *slog.Logger, opt Options) (*Agent, error) {
 			log.Error("api server stopped", "err", err)
 		}
 	}()
-	a.ping = &pinger{a: a}
+	a.ping = &pinger{a: a, kick: make(chan struct{}, 1)}
 	a.done = make(chan struct{})
 	go func() {
 		defer close(a.done)
 		var wg sync.WaitGroup
+		wg.Go(func() { a.runAlerts(a.ctx) }) // alerts.go
 		if a.ms != nil {
 			wg.Go(func() { a.joinGossip(a.ctx) })
 			wg.Go(func() { a.ping.run(a.ctx) })
@@ -179,6 +190,7 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger) error {
 			a.selfStop(sctx, a.store.Config(), false)
 			cancel()
 		}
+		a.drainAlerts() // alerts.go
 		a.stopMembership(true)
 		return nil
 	case <-a.store.Fatal():

@@ -15,6 +15,7 @@ import (
 	"github.com/paceline/paceline/cib"
 	"github.com/paceline/paceline/crm"
 	"github.com/paceline/paceline/crm/scheduler"
+	"github.com/paceline/paceline/fencing"
 	"github.com/paceline/paceline/lrm"
 	"github.com/paceline/paceline/messaging"
 )
@@ -73,6 +74,7 @@ func (c cluster) Membership(now time.Time) (map[string]scheduler.NodeState, bool
 	} else {
 		members = []messaging.Member{{Name: c.a.cfg.Name, State: messaging.Alive}}
 	}
+	stonith := c.a.store.Config().Property("stonith-enabled") == "true"
 	for _, m := range members {
 		if m.Name == c.a.cfg.Name {
 			continue
@@ -83,10 +85,14 @@ func (c cluster) Membership(now time.Time) (map[string]scheduler.NodeState, bool
 		case messaging.Failed, messaging.Left:
 			// A member that left (its agent stopped) is treated as one that
 			// failed: it stopped its resources on the way out, but only its
-			// lease running out proves it.
-			if now.Before(lt.recoverableAt(m, heard[m.Name])) {
+			// lease running out proves it — or, with stonith-enabled, only
+			// a fence (a hung node's lease proves nothing).
+			switch {
+			case c.a.fence.isFenced(m, heard[m.Name]):
+				out[m.Name] = scheduler.NodeOffline
+			case stonith || now.Before(lt.recoverableAt(m, heard[m.Name])):
 				out[m.Name] = scheduler.NodeUnclean
-			} else {
+			default:
 				out[m.Name] = scheduler.NodeOffline
 			}
 		default:
@@ -99,8 +105,8 @@ func (c cluster) Membership(now time.Time) (map[string]scheduler.NodeState, bool
 // NextMembershipChange is the earliest time a failed member becomes
 // offline (recoverableAt), if one is still unclean.
 func (c cluster) NextMembershipChange(now time.Time) time.Time {
-	if c.a.ms == nil {
-		return time.Time{}
+	if c.a.ms == nil || c.a.store.Config().Property("stonith-enabled") == "true" {
+		return time.Time{} // with fencing, only a fence makes a lost node offline
 	}
 	lt := c.a.leaseTiming(c.a.store.Config())
 	heard := c.a.ms.LastHeard()
@@ -199,6 +205,19 @@ func (c cluster) Send(ctx context.Context, node string, o crm.Order) lrm.Result 
 	return r
 }
 
+// Fence has a lost or failed node fenced, on this node unless it is the
+// target (then another one), and reports the result as an action's.
+func (c cluster) Fence(ctx context.Context, o crm.FenceOrder) lrm.Result {
+	op, err := c.a.fenceVia(ctx, fenceOrder{Target: o.Target, Origin: o.Origin, Delayed: true, ExtraDelay: o.ExtraDelay})
+	switch {
+	case err != nil:
+		return lrm.Result{RC: ocf.ErrGeneric, Status: lrm.StatusError, Reason: err.Error()}
+	case op.State != fencing.Done:
+		return lrm.Result{RC: ocf.ErrGeneric, Status: lrm.StatusError, Reason: "fencing " + o.Target + " failed: " + op.Reason}
+	}
+	return lrm.Result{RC: ocf.Success, Status: lrm.StatusDone}
+}
+
 // startController wires the controller: node RPCs for the DC's orders and
 // pokes, and the events that poke it.
 func (a *Agent) startController(ctx context.Context) {
@@ -242,10 +261,14 @@ func (a *Agent) startController(ctx context.Context) {
 			}
 		}()
 	}
+	a.registerFencing()
+	a.registerTwoNodeRaft()
 	a.store.OnLeaderChange(ctx, a.ctl.Wake)
 	if a.cfg.Resources.Manage {
 		go a.ctl.Run(ctx)
 		go a.watchQuorum(ctx)
+		go a.watchFencePeer(ctx)
+		go a.watchTwoNodeRaft(ctx)
 	}
 }
 

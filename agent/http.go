@@ -30,6 +30,9 @@ func (a *Agent) routes() http.Handler {
 	mux.HandleFunc("GET /v1/resources", a.getResources)
 	mux.HandleFunc("GET /v1/explain", a.getExplain)
 	mux.HandleFunc("POST /v1/lrm/cleanup", a.postCleanup)
+	mux.HandleFunc("POST /v1/stonith/fence", a.postFence)
+	mux.HandleFunc("GET /v1/stonith/history", a.getFenceHistory)
+	mux.HandleFunc("POST /v1/quorum/unblock", a.postQuorumUnblock)
 	return mux
 }
 

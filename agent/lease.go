@@ -61,6 +61,12 @@ func (a *Agent) leaseHeld(now time.Time, lease time.Duration) (bool, string) {
 		view = append(view, m)
 	}
 	d := a.quorumOf(view, now)
+	if d.FencePeer && a.store.Config().Property("stonith-enabled") == "true" {
+		// Two-node: this node fences its peer to take over. It keeps
+		// what it runs meanwhile: the peer cannot start any of it
+		// without fencing this node first.
+		return true, d.Reason
+	}
 	return d.Quorate, d.Reason
 }
 
@@ -91,4 +97,10 @@ func (a *Agent) mayStart() (bool, string) {
 		return false, "no lease (" + reason + ")"
 	}
 	return true, ""
+}
+
+// heartbeatInterval is the gossip heartbeat spacing of this node's profile.
+func (a *Agent) heartbeatInterval() time.Duration {
+	t, _ := messaging.TimingProfile(a.cfg.Timing)
+	return t.Override(a.cfg.GossipTiming).HeartbeatInterval()
 }

@@ -99,6 +99,16 @@ func (a *Agent) addrOf(node string) (string, error) {
 			return s.Address, nil
 		}
 	}
+	// Not (or no longer) in raft: a two-node peer the survivor removed
+	// while it was down (agent/tworaft.go) is still reachable by the
+	// address it gossips.
+	if a.ms != nil {
+		for _, m := range a.ms.Members() {
+			if m.Name == node && m.Meta.RaftAddr != "" {
+				return m.Meta.RaftAddr, nil
+			}
+		}
+	}
 	return "", fmt.Errorf("%w: no node %q in the cluster", errNotFound, node)
 }
 

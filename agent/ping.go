@@ -24,7 +24,24 @@ type pinger struct {
 	a     *Agent
 	reach atomic.Int32 // a quorum.Reach
 	seq   atomic.Uint32
+	// checked is when the check that set reach started (unix ns): a
+	// two-node tiebreak only trusts a result newer than the peer's last
+	// heartbeat (quorum.go).
+	checked atomic.Int64
+	kick    chan struct{} // check now (the peer has gone quiet)
 }
+
+// kickNow asks for a check at once.
+func (p *pinger) kickNow() {
+	select {
+	case p.kick <- struct{}{}:
+	default:
+	}
+}
+
+// freshSince reports whether the last result comes from a check started
+// at or after t.
+func (p *pinger) freshSince(t time.Time) bool { return p.checked.Load() >= t.UnixNano() }
 
 // pingTargets splits the property (spaces or commas).
 func pingTargets(prop string) []string {
@@ -34,7 +51,9 @@ func pingTargets(prop string) []string {
 func (p *pinger) run(ctx context.Context) {
 	t := time.NewTicker(pingInterval)
 	defer t.Stop()
+	go p.watchPeer(ctx)
 	for {
+		started := time.Now()
 		targets := pingTargets(p.a.store.Config().Property("ping-targets"))
 		r := quorum.ReachUnknown
 		if len(targets) > 0 {
@@ -49,10 +68,41 @@ func (p *pinger) run(ctx context.Context) {
 		if old := quorum.Reach(p.reach.Swap(int32(r))); old != r && len(targets) > 0 {
 			p.a.log.Info("ping targets", "reach", r.String(), "targets", strings.Join(targets, " "))
 		}
+		p.checked.Store(started.UnixNano())
 		select {
 		case <-ctx.Done():
 			return
 		case <-t.C:
+		case <-p.kick:
+		}
+	}
+}
+
+// watchPeer kicks a check as soon as a two-node peer has missed two
+// heartbeats, so that a fresh result is there before the lease (and the
+// tiebreak) needs it.
+func (p *pinger) watchPeer(ctx context.Context) {
+	if p.a.ms == nil {
+		return
+	}
+	t := time.NewTicker(10 * time.Millisecond)
+	defer t.Stop()
+	var kicked time.Time
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		cfg := p.a.store.Config()
+		if cfg.Property("two-node") != "true" {
+			continue
+		}
+		quiet := 2*p.a.heartbeatInterval() + 5*time.Millisecond
+		last, ok := p.a.ms.LastHeard()[peerOf(cfg, p.a.cfg.Name)]
+		if ok && time.Since(last) > quiet && !p.freshSince(last) && time.Since(kicked) > pingInterval/2 {
+			kicked = time.Now()
+			p.kickNow()
 		}
 	}
 }

@@ -40,6 +40,13 @@ func (a *Agent) watchQuorum(ctx context.Context) {
 		cfg := a.store.Config()
 		held, reason := a.leaseHeld(time.Now(), a.leaseTiming(cfg).Lease)
 		if held {
+			if !was && !acted.IsZero() {
+				// Back from a lapse in which it stopped what it ran: the
+				// DC must know now, not at its next periodic re-plan.
+				a.log.Info("lease held again")
+				go a.pokeDC()
+				acted = time.Time{}
+			}
 			was = true
 			continue
 		}
@@ -51,12 +58,16 @@ func (a *Agent) watchQuorum(ctx context.Context) {
 		} else if time.Since(acted) < 200*time.Millisecond {
 			continue // again every 200 ms: what did not stop, and what a start in flight left running
 		}
+		first := was
 		was, acted = false, time.Now()
 		switch policy {
 		case "stop", "suicide":
 			a.selfStop(ctx, cfg, false)
 		case "demote":
 			a.selfStop(ctx, cfg, true)
+		}
+		if first {
+			go a.pokeDC() // if a DC can still be reached, it learns at once
 		}
 	}
 }

@@ -14,6 +14,8 @@ import (
 
 	"github.com/paceline/paceline/cib"
 	"github.com/paceline/paceline/lrm"
+
+	"github.com/paceline/paceline/fencing"
 )
 
 // Client talks to one node agent over its unix socket.
@@ -206,4 +208,35 @@ func (c *Client) Explain(ctx context.Context, rsc string) (*ExplainReply, error)
 		return nil, err
 	}
 	return &r, nil
+}
+
+// FenceRequest asks the cluster to fence a node (`stonith fence`), or
+// records that an operator knows it is down (`stonith confirm`).
+type FenceRequest struct {
+	Target  string `json:"target"`
+	Action  string `json:"action,omitempty"` // off or reboot; default stonith-action
+	Confirm bool   `json:"confirm,omitempty"`
+}
+
+// Fence fences a node now (no fence delay) and waits for the outcome.
+func (c *Client) Fence(ctx context.Context, req FenceRequest) (*fencing.Op, error) {
+	var r fencing.Op
+	if err := c.do(ctx, http.MethodPost, "/v1/stonith/fence", req, &r); err != nil {
+		return nil, err
+	}
+	return &r, nil
+}
+
+// FenceHistory is every reachable node's fencing history, oldest first.
+func (c *Client) FenceHistory(ctx context.Context) ([]fencing.Op, error) {
+	var r []fencing.Op
+	if err := c.do(ctx, http.MethodGet, "/v1/stonith/history", nil, &r); err != nil {
+		return nil, err
+	}
+	return r, nil
+}
+
+// QuorumUnblock lifts wait_for_all on the local node.
+func (c *Client) QuorumUnblock(ctx context.Context) error {
+	return c.do(ctx, http.MethodPost, "/v1/quorum/unblock", struct{}{}, nil)
 }

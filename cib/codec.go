@@ -310,6 +310,7 @@ func (c *Config) Normalize() {
 	for i := range c.FenceLevels {
 		c.FenceLevels[i].Devices = nilIfNone(c.FenceLevels[i].Devices)
 	}
+	c.normalizeAlerts()
 }
 
 func nilIfEmpty[M ~map[K]V, K comparable, V any](m M) M {

@@ -35,6 +35,17 @@ const (
 	TypeUpdateNode          CommandType = 13
 	TypeRegisterNode        CommandType = 14
 	TypeCLIConstraints      CommandType = 15
+	TypeCreateAlert         CommandType = 16
+	TypeUpdateAlert         CommandType = 17
+	TypeDeleteAlert         CommandType = 18
+	TypeAddRecipient        CommandType = 19
+	TypeUpdateRecipient     CommandType = 20
+	TypeRemoveRecipient     CommandType = 21
+	TypeCreateFenceDevice   CommandType = 22
+	TypeUpdateFenceDevice   CommandType = 23
+	TypeDeleteFenceDevice   CommandType = 24
+	TypeAddFenceLevel       CommandType = 25
+	TypeDeleteFenceLevel    CommandType = 26
 )
 
 // Command is one typed change of the configuration. Apply changes c, a
@@ -70,6 +81,17 @@ var commandTable = map[CommandType]commandInfo{
 	TypeUpdateNode:          {"UpdateNode", 1, func() Command { return &UpdateNode{} }},
 	TypeRegisterNode:        {"RegisterNode", 1, func() Command { return &RegisterNode{} }},
 	TypeCLIConstraints:      {"CLIConstraints", 1, func() Command { return &CLIConstraints{} }},
+	TypeCreateAlert:         {"CreateAlert", 1, func() Command { return &CreateAlert{} }},
+	TypeUpdateAlert:         {"UpdateAlert", 1, func() Command { return &UpdateAlert{} }},
+	TypeDeleteAlert:         {"DeleteAlert", 1, func() Command { return &DeleteAlert{} }},
+	TypeAddRecipient:        {"AddRecipient", 1, func() Command { return &AddRecipient{} }},
+	TypeUpdateRecipient:     {"UpdateRecipient", 1, func() Command { return &UpdateRecipient{} }},
+	TypeRemoveRecipient:     {"RemoveRecipient", 1, func() Command { return &RemoveRecipient{} }},
+	TypeCreateFenceDevice:   {"CreateFenceDevice", 1, func() Command { return &CreateFenceDevice{} }},
+	TypeUpdateFenceDevice:   {"UpdateFenceDevice", 1, func() Command { return &UpdateFenceDevice{} }},
+	TypeDeleteFenceDevice:   {"DeleteFenceDevice", 1, func() Command { return &DeleteFenceDevice{} }},
+	TypeAddFenceLevel:       {"AddFenceLevel", 1, func() Command { return &AddFenceLevel{} }},
+	TypeDeleteFenceLevel:    {"DeleteFenceLevel", 1, func() Command { return &DeleteFenceLevel{} }},
 }
 
 // String names the command type.
@@ -298,6 +320,9 @@ func (c *Config) checkNewID(id string) error {
 		if f.ID == id {
 			return fmt.Errorf("id %q is already used by a fence device", id)
 		}
+	}
+	if what := c.alertIDUser(id); what != "" {
+		return fmt.Errorf("id %q is already used by %s", id, what)
 	}
 	return nil
 }

@@ -37,6 +37,7 @@ func baseConfig() *Config {
 		},
 		FenceDevices: []FenceDevice{{ID: "ipmi", Agent: "fence_ipmilan"}},
 		FenceLevels:  []FenceLevel{{Target: "n1", Index: 1, Devices: []string{"ipmi"}}},
+		Alerts:       baseAlerts(), // alert_test.go
 	}
 }
 
@@ -62,7 +63,7 @@ func commandCases() []commandCase {
 	loc := func(l Location) *Location { return &l }
 	withNode := func(l Location, node string) Location { l.Node = node; return l }
 	withRule := func(l Location, rule, role string) Location { l.Rule, l.Role = rule, role; return l }
-	return []commandCase{
+	return append(append(alertCommandCases(), fenceCommandCases()...), []commandCase{ // alerts: alert_test.go, fencing: fence_command_test.go
 		// ReplaceConfig
 		{name: "replace", cmd: &ReplaceConfig{Config: &Config{Epoch: 99, Nodes: []Node{{Name: "x1"}}}},
 			check: func(t *testing.T, c *Config) {
@@ -423,7 +424,7 @@ func commandCases() []commandCase {
 			notes: []string{"added constraint cli-ban-db-on-n3: db avoids n3 (-INFINITY); `resource clear db` removes it"}},
 		{name: "cli/unknown-node", cmd: &CLIConstraints{Rsc: "db", Ban: "n9"}, wantErr: `resource "db": unknown node "n9"`, object: "db"},
 		{name: "cli/nothing-to-clear", cmd: &CLIConstraints{Rsc: "db", Clear: true}, wantErr: `resource "db" has no move or ban to clear`, object: "db"},
-	}
+	}...)
 }
 
 func TestCommandApply(t *testing.T) {
@@ -545,7 +546,7 @@ func sampleCommands(t testing.TB) []Command {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return []Command{
+	return append(append(alertSampleCommands(), fenceSampleCommands()...), []Command{ // alerts: alert_test.go, fencing: fence_command_test.go
 		&ReplaceConfig{Config: everything},
 		&CreatePrimitive{Primitive: Primitive{ID: "p", Agent: "ocf:heartbeat:Dummy", Params: map[string]string{"a": "1"},
 			Meta: map[string]string{"priority": "2"}, Ops: []Op{{Name: "monitor", Interval: Duration(time.Second), Timeout: Duration(time.Minute), Role: "Started", OnFail: "block"}},
@@ -569,7 +570,7 @@ func sampleCommands(t testing.TB) []Command {
 			Standby: ptr(false), Maintenance: ptr(true), Votes: ptr(0)},
 		&RegisterNode{Name: "n1"},
 		&CLIConstraints{Rsc: "g", Move: "n2"},
-	}
+	}...)
 }
 
 func TestCommandCodecRoundTrip(t *testing.T) {

@@ -28,6 +28,9 @@ type Config struct {
 	Constraints      Constraints       `json:"constraints,omitzero" yaml:"constraints,omitempty"`
 	FenceDevices     []FenceDevice     `json:"fence-devices,omitempty" yaml:"fence-devices,omitempty"`
 	FenceLevels      []FenceLevel      `json:"fence-levels,omitempty" yaml:"fence-levels,omitempty"`
+	// Alerts are external programs run on cluster events ("Pacemaker
+	// Explained", Alerts).
+	Alerts []Alert `json:"alerts,omitempty" yaml:"alerts,omitempty"`
 }
 
 // Change records the command that produced an epoch.
@@ -171,6 +174,43 @@ type FenceLevel struct {
 	Devices []string `json:"devices" yaml:"devices"`
 }
 
+// Alert is an alert agent: an executable the cluster runs, once per
+// recipient, on the events it selects, with the event in CRM_alert_*
+// environment variables ("Pacemaker Explained", Alerts; the alerts
+// package runs it).
+type Alert struct {
+	ID string `json:"id" yaml:"id"`
+	// Path is the absolute path of the executable.
+	Path        string `json:"path" yaml:"path"`
+	Description string `json:"description,omitempty" yaml:"description,omitempty"`
+	// Params are instance attributes: passed to the agent as environment
+	// variables of the same names.
+	Params map[string]string `json:"params,omitempty" yaml:"params,omitempty"`
+	// Meta are timeout (default 30s), timestamp-format (default
+	// %H:%M:%S.%06N) and enabled (default true); see AlertMetaDefs.
+	Meta map[string]string `json:"meta,omitempty" yaml:"meta,omitempty"`
+	// Select lists the kinds of event the alert receives: nodes,
+	// resources, fencing, attributes. Empty means nodes, fencing and
+	// resources (Pacemaker's default: attributes only when selected).
+	Select []string `json:"select,omitempty" yaml:"select,omitempty"`
+	// SelectAttributes, with attributes selected, limits attribute events
+	// to these attribute names (empty: every attribute).
+	SelectAttributes []string    `json:"select-attributes,omitempty" yaml:"select-attributes,omitempty"`
+	Recipients       []Recipient `json:"recipients,omitempty" yaml:"recipients,omitempty"`
+}
+
+// Recipient is one recipient of an alert: the agent runs once per
+// recipient with CRM_alert_recipient set to Value. Its params and meta
+// override the alert's.
+type Recipient struct {
+	ID string `json:"id" yaml:"id"`
+	// Value is whatever the agent understands: an address, a file name...
+	Value       string            `json:"value" yaml:"value"`
+	Description string            `json:"description,omitempty" yaml:"description,omitempty"`
+	Params      map[string]string `json:"params,omitempty" yaml:"params,omitempty"`
+	Meta        map[string]string `json:"meta,omitempty" yaml:"meta,omitempty"`
+}
+
 // Agent is a parsed resource agent reference.
 type Agent struct {
 	Class    string // ocf, lsb, systemd, service
@@ -238,6 +278,7 @@ func (c *Config) Clone() *Config {
 		},
 		FenceDevices: slices.Clone(c.FenceDevices),
 		FenceLevels:  slices.Clone(c.FenceLevels),
+		Alerts:       cloneAlerts(c.Alerts),
 	}
 	if c.LastChange != nil {
 		lc := *c.LastChange

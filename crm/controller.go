@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"maps"
 	"slices"
+	"strconv"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -40,6 +41,18 @@ type Cluster interface {
 	History(ctx context.Context, node string, term uint64) ([]lrm.History, error)
 	// Send delivers an order to a node and returns its result.
 	Send(ctx context.Context, node string, o Order) lrm.Result
+	// Fence has a node fenced (by a node other than the target) and
+	// returns the outcome as an action result.
+	Fence(ctx context.Context, o FenceOrder) lrm.Result
+}
+
+// FenceOrder asks for a node to be fenced for a transition.
+type FenceOrder struct {
+	Target string
+	Origin string // the DC
+	// ExtraDelay is priority-fencing-delay when the target runs the more
+	// important resources (two-node: it should win a fence race).
+	ExtraDelay time.Duration
 }
 
 // Options tune the controller.
@@ -257,6 +270,19 @@ func (c *Controller) transition(ctx context.Context, term uint64) bool {
 			h, ok := c.lastKnown(v.Name)
 			if !ok {
 				c.mu.Unlock()
+				if v.State == scheduler.NodeUnclean && cfg.Property("stonith-enabled") == "true" && quorate {
+					// Nothing is known of what it ran, so nothing may be
+					// started anywhere before it is fenced: fence first,
+					// on its own, then schedule.
+					c.log.Warn("fencing a lost node whose resources this DC does not know", "node", v.Name)
+					r := c.cl.Fence(ctx, FenceOrder{Target: v.Name, Origin: c.cl.Self(), ExtraDelay: c.priorityDelay(v.Name)})
+					if !r.OK() {
+						c.log.Error("fencing failed; trying again in 1 s", "node", v.Name, "reason", r.Reason)
+						time.AfterFunc(time.Second, c.Poke)
+						return false
+					}
+					return true
+				}
 				c.log.Info("waiting: a node's resources are unknown to this DC; trying again in 500 ms", "node", v.Name, "state", v.State)
 				time.AfterFunc(500*time.Millisecond, c.Poke)
 				return false
@@ -388,6 +414,47 @@ func (c *Controller) lastKnown(node string) ([]lrm.History, bool) {
 	return out, true
 }
 
+// priorityDelay is priority-fencing-delay when target runs resources of a
+// higher total priority than this node (Pacemaker's rule, for two-node
+// clusters: in a split, the side with the more important resources
+// shoots first and wins), else 0.
+func (c *Controller) priorityDelay(target string) time.Duration {
+	cfg := c.cl.Config()
+	d, err := cib.ParseDuration(cfg.Property("priority-fencing-delay"))
+	if err != nil || d.D() <= 0 || cfg.Property("two-node") != "true" {
+		return 0
+	}
+	prio := map[string]int{}
+	for _, p := range cfg.Primitives {
+		v := p.Meta["priority"]
+		if g := cfg.GroupOf(p.ID); v == "" && g != nil {
+			v = g.Meta["priority"]
+		}
+		if v == "" {
+			v = cfg.ResourceDefaults["priority"]
+		}
+		if n, err := strconv.Atoi(v); err == nil {
+			prio[p.ID] = n
+		}
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	total := func(node string) int {
+		h, _ := c.lastKnown(node)
+		sum := 0
+		for _, x := range h {
+			if x.State != nil && x.State.Action != ocf.Stop && x.State.Action != "probe" && x.State.Result.Status == lrm.StatusDone && x.State.RC == ocf.Success {
+				sum += prio[primitiveOf(x.Rsc)]
+			}
+		}
+		return sum
+	}
+	if total(target) > total(c.cl.Self()) {
+		return d.D()
+	}
+	return 0
+}
+
 // dispatcher sends a transition's actions to their nodes.
 type dispatcher struct {
 	c     *Controller
@@ -400,6 +467,10 @@ func (d dispatcher) Dispatch(ctx context.Context, a scheduler.Action) lrm.Result
 	// must not send what it planned before.
 	if term, dc := d.c.cl.DC(); !dc || term != d.term {
 		return lrm.Result{RC: ocf.ErrGeneric, Status: lrm.StatusError, Reason: fmt.Sprintf("not sent: this node is no longer the DC of term %d", d.term)}
+	}
+	if a.Op == scheduler.OpFence {
+		d.c.log.Warn("fencing a node", "node", a.Node, "reason", a.Reason)
+		return d.c.cl.Fence(ctx, FenceOrder{Target: a.Node, Origin: d.c.cl.Self(), ExtraDelay: d.c.priorityDelay(a.Node)})
 	}
 	if a.Op == scheduler.OpStart || a.Op == scheduler.OpPromote || a.Op == scheduler.OpDemote {
 		d.c.mu.Lock()

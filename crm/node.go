@@ -84,7 +84,7 @@ func (n *NodeExecutor) Handle(ctx context.Context, o Order) lrm.Result {
 		n.LRM.Cleanup(name, false)
 		return lrm.Result{RC: ocf.Success, Status: lrm.StatusDone}
 	case scheduler.OpFence:
-		return lrm.Result{RC: ocf.ErrUnimplemented, Status: lrm.StatusError, Reason: "fencing is not available yet"}
+		return lrm.Result{RC: ocf.ErrUnimplemented, Status: lrm.StatusError, Reason: "a fence is run by the DC's fencer, never sent to a node"}
 	case scheduler.OpStart, scheduler.OpStop, scheduler.OpPromote, scheduler.OpDemote, scheduler.OpMonitor:
 	default:
 		return lrm.Result{RC: ocf.ErrArgs, Status: lrm.StatusError, Reason: fmt.Sprintf("unknown operation %q", a.Op)}

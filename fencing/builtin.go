@@ -3,7 +3,9 @@ package fencing
 import (
 	"context"
 	"fmt"
+	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"time"
 
@@ -65,14 +67,18 @@ func (execAgent) Run(ctx context.Context, req Request) Result {
 // netnsAgent (fence_paceline_netns) is the test device of the end-to-end
 // harness: a "power switch" for nodes that are network namespaces on one
 // bridge. Off takes the node's port on the bridge down (to the cluster and
-// its clients the node is gone, as if its power were cut); on brings it
-// up; status says which. Parameter switch_ns names the bridge's
+// its clients the node is gone, as if its power were cut) and, when
+// node_netns maps the node to its namespace, SIGKILLs every process in
+// that namespace (by PID: those whose /proc/PID/ns/net is the
+// namespace's), so a hung node cannot come back and act; on brings the
+// port up; status says which. Parameter switch_ns names the bridge's
 // namespace; pcmk_host_map maps nodes to ports.
 type netnsAgent struct{}
 
 func (netnsAgent) Metadata() string {
 	return metadataXML("fence_paceline_netns", "Test device: cut a network-namespace node's port on its bridge",
 		`	<parameter name="switch_ns" required="1"><content type="string"/><shortdesc lang="en">Network namespace that holds the bridge</shortdesc></parameter>
+	<parameter name="node_netns" required="0"><content type="string"/><shortdesc lang="en">node:namespace pairs: off also kills every process of the node's namespace</shortdesc></parameter>
 `)
 }
 
@@ -112,14 +118,14 @@ func (netnsAgent) Run(ctx context.Context, req Request) Result {
 		return Result{RC: 1, Reason: fmt.Sprintf("fence_paceline_netns: port %s in %s: %v", req.Port, ns, err)}
 	}
 	switch req.Action {
-	case Off:
-		err = nl.LinkSetDown(link)
+	case Off, Reboot:
+		// Reboot: the node is cut off and stays so — a namespace cannot
+		// reboot; the harness decides when it comes back (action on).
+		if err = nl.LinkSetDown(link); err == nil {
+			err = killNetns(req.Params["node_netns"], req.Target)
+		}
 	case On:
 		err = nl.LinkSetUp(link)
-	case Reboot:
-		// The node is cut off and stays so: a namespace cannot reboot,
-		// and the harness decides when it comes back (action on).
-		err = nl.LinkSetDown(link)
 	case Status:
 		if link.Attrs().Flags&unix.IFF_UP != 0 {
 			return Result{RC: StatusOn, Output: "Status: ON\n"}
@@ -154,4 +160,49 @@ func metadataXML(name, short, params string) string {
 </actions>
 </resource-agent>
 `, name, short, short, params)
+}
+
+// killNetns SIGKILLs every process whose network namespace is target's
+// in the node_netns map ("n1:ns1;n2:ns2"); no entry, nothing to do.
+func killNetns(nodeNetns, target string) error {
+	var ns string
+	for _, pair := range splitList(nodeNetns) {
+		if n, name, ok := strings.Cut(pair, ":"); ok && n == target {
+			ns = name
+		}
+	}
+	if ns == "" {
+		return nil
+	}
+	if strings.ContainsAny(ns, "/") {
+		return fmt.Errorf("node_netns: %q is not a namespace name", ns)
+	}
+	var want unix.Stat_t
+	if err := unix.Stat(filepath.Join("/run/netns", ns), &want); err != nil {
+		return fmt.Errorf("namespace %s: %w", ns, err)
+	}
+	self := os.Getpid()
+	for range 3 { // processes forked meanwhile are caught by the next pass
+		pids, err := filepath.Glob("/proc/[0-9]*/ns/net")
+		if err != nil {
+			return err
+		}
+		found := 0
+		for _, p := range pids {
+			var st unix.Stat_t
+			if unix.Stat(p, &st) != nil || st.Ino != want.Ino || st.Dev != want.Dev {
+				continue
+			}
+			pid, err := strconv.Atoi(strings.Split(p, "/")[2])
+			if err != nil || pid == self {
+				continue
+			}
+			found++
+			_ = unix.Kill(pid, unix.SIGKILL)
+		}
+		if found == 0 {
+			break
+		}
+	}
+	return nil
 }

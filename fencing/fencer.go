@@ -331,8 +331,8 @@ func (f *Fencer) History() []Op {
 	return slices.Clone(f.history)
 }
 
-// Record adds an operation another node ran (the DC keeps every result
-// it is told of, so status shows them).
+// Record keeps an operation this node ran or was told of (every node
+// keeps the results it learns, so any of them can show them).
 func (f *Fencer) Record(op Op) {
 	f.mu.Lock()
 	defer f.mu.Unlock()

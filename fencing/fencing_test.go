@@ -272,10 +272,30 @@ func TestNetnsDevice(t *testing.T) {
 	}
 	ip("netns", "add", sw)
 	t.Cleanup(func() { _ = exec.Command("ip", "netns", "del", sw).Run() })
-	ip("-n", sw, "link", "add", "v0", "type", "veth", "peer", "name", "p0")
+	node := strings.TrimSuffix(sw, "sw") + "n1"
+	ip("netns", "add", node)
+	t.Cleanup(func() { _ = exec.Command("ip", "netns", "del", node).Run() })
+	ip("-n", sw, "link", "add", "v0", "type", "veth", "peer", "name", "eth0", "netns", node)
 	ip("-n", sw, "link", "set", "v0", "up")
+	// A process of the node: the fence must kill it.
+	sleeper := exec.Command("ip", "netns", "exec", node, "sleep", "60")
+	if err := sleeper.Start(); err != nil {
+		t.Fatal(err)
+	}
+	exited := make(chan error, 1)
+	go func() { exited <- sleeper.Wait() }()
+	t.Cleanup(func() { _ = sleeper.Process.Kill() })
 	cfg := &cib.Config{FenceDevices: []cib.FenceDevice{{ID: "switch", Agent: "fence_paceline_netns",
-		Params: map[string]string{"switch_ns": sw, "pcmk_host_map": "n1:v0"}}}}
+		Params: map[string]string{"switch_ns": sw, "pcmk_host_map": "n1:v0", "node_netns": "n1:" + node}}}}
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(10 * time.Millisecond) {
+		out, _ := exec.Command("ip", "netns", "pids", node).Output()
+		if len(strings.TrimSpace(string(out))) > 0 {
+			break // the sleeper runs in the namespace
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the node's process never entered its namespace")
+		}
+	}
 	r := &Runner{Builtins: Builtins()}
 	dev, _ := ParseDevice(cfg.FenceDevices[0])
 	ctx := context.Background()
@@ -291,6 +311,11 @@ func TestNetnsDevice(t *testing.T) {
 	}
 	if st := r.Run(ctx, dev.request(Status, "n1")); st.RC != StatusOff {
 		t.Fatalf("status after off: %+v", st)
+	}
+	select {
+	case <-exited:
+	case <-time.After(10 * time.Second):
+		t.Fatal("the node's process survived its fence")
 	}
 	if st := r.Run(ctx, dev.request(Status, "n9")); st.OK() || !strings.Contains(st.Reason, "n9") {
 		t.Fatalf("unknown port: %+v", st)

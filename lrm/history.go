@@ -97,8 +97,10 @@ func (m *Manager) record(op Op, req Request) Op {
 	op.RCName = ocf.RCName(op.RC)
 	op.Failed = failed(req, op.Result, ocf.Success)
 	m.mu.Lock()
-	defer m.mu.Unlock()
-	return m.recordLocked(op, true)
+	op = m.recordLocked(op, true)
+	m.mu.Unlock()
+	m.observe(Completion{Op: op})
+	return op
 }
 
 // recordLocked stores an operation; a recurring monitor's unchanged

@@ -52,6 +52,20 @@ type Event struct {
 	Previous Result
 }
 
+// Completion is one recorded operation result, as OnResult observers
+// receive it.
+type Completion struct {
+	Node string
+	Op   Op
+	// Expect is the code a recurring monitor was started to expect (0 for
+	// every other operation).
+	Expect int
+	// Repeat marks a recurring monitor's result that equals the previous
+	// one (never its first): Pacemaker's executor does not report those to
+	// its controller (lrmd_opt_notify_changes_only).
+	Repeat bool
+}
+
 // Manager runs the actions of this node's resources: one at a time per
 // resource, at most MaxParallel at once, each bounded by its timeout.
 type Manager struct {
@@ -60,6 +74,7 @@ type Manager struct {
 	slots chan struct{}
 
 	mu        sync.Mutex
+	onResult  func(Completion)         // see OnResult
 	locks     map[string]chan struct{} // per resource
 	hist      map[string]*History
 	recurring map[string]*recurring        // by Request.Key()
@@ -101,6 +116,27 @@ func New(opt Options) *Manager {
 		hist:      map[string]*History{},
 		recurring: map[string]*recurring{},
 		inflight:  map[int64]context.CancelFunc{},
+	}
+}
+
+// OnResult sets an observer of every operation result the manager
+// records, and of every recurring monitor result (alerts hook here). It is
+// called after the result is recorded, from the operation's goroutine,
+// and must not block. It changes nothing the manager does.
+func (m *Manager) OnResult(fn func(Completion)) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.onResult = fn
+}
+
+// observe passes a result to the OnResult observer, if any.
+func (m *Manager) observe(c Completion) {
+	m.mu.Lock()
+	fn := m.onResult
+	m.mu.Unlock()
+	if fn != nil {
+		c.Node = m.opt.Node
+		fn(c)
 	}
 }
 

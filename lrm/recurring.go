@@ -95,7 +95,7 @@ func (m *Manager) runRecurring(ctx context.Context, r *recurring) {
 	}
 	t := time.NewTimer(0)
 	defer t.Stop()
-	for {
+	for first := true; ; first = false {
 		select {
 		case <-ctx.Done():
 			return
@@ -129,6 +129,7 @@ func (m *Manager) runRecurring(ctx context.Context, r *recurring) {
 				m.opt.OnChange(Event{Node: m.opt.Node, Op: op, Expected: r.expect, Previous: prev})
 			}
 		}
+		m.observe(Completion{Op: op, Expect: r.expect, Repeat: !changed && !first})
 		prev = op.Result
 		t.Reset(req.Interval)
 	}

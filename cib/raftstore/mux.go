@@ -136,10 +136,20 @@ func (m *mux) close() {
 	})
 }
 
-// raftLayer is the raft.StreamLayer on top of the mux.
-type raftLayer struct{ m *mux }
+// raftLayer is the raft.StreamLayer on top of the mux. Closing it (raft
+// does at its shutdown) ends only this layer: a raft restarted on the same
+// store (recover.go) gets a new one, and the mux goes on serving.
+type raftLayer struct {
+	m    *mux
+	done chan struct{}
+	once *sync.Once
+}
 
 var _ raft.StreamLayer = raftLayer{}
+
+func newRaftLayer(m *mux) raftLayer {
+	return raftLayer{m: m, done: make(chan struct{}), once: &sync.Once{}}
+}
 
 func (l raftLayer) Accept() (net.Conn, error) {
 	select {
@@ -147,10 +157,12 @@ func (l raftLayer) Accept() (net.Conn, error) {
 		return c, nil
 	case <-l.m.closed:
 		return nil, errors.New("raft layer closed")
+	case <-l.done:
+		return nil, errors.New("raft layer closed")
 	}
 }
 
-func (l raftLayer) Close() error { l.m.close(); return nil }
+func (l raftLayer) Close() error { l.once.Do(func() { close(l.done) }); return nil }
 
 func (l raftLayer) Addr() net.Addr { return l.m.advertise }
 

@@ -269,7 +269,7 @@ func (s *Store) errResponse(err error) *rpcResponse {
 		return &rpcResponse{Err: rej.Err.Error(), Rejected: true}
 	}
 	if errors.Is(err, ErrNotLeader) {
-		addr, _ := s.raft.LeaderWithID()
+		addr, _ := s.r().LeaderWithID()
 		return &rpcResponse{Err: err.Error(), NotLeader: true, Leader: string(addr)}
 	}
 	return &rpcResponse{Err: err.Error()}

@@ -76,8 +76,8 @@ type Timing struct {
 func TimingProfile(name string) (Timing, error) {
 	switch name {
 	case "", "fast":
-		return Timing{Heartbeat: 150 * time.Millisecond, Election: 150 * time.Millisecond,
-			LeaderLease: 100 * time.Millisecond, Commit: 50 * time.Millisecond}, nil
+		return Timing{Heartbeat: 200 * time.Millisecond, Election: 200 * time.Millisecond,
+			LeaderLease: 150 * time.Millisecond, Commit: 50 * time.Millisecond}, nil
 	case "lan":
 		return Timing{Heartbeat: time.Second, Election: time.Second,
 			LeaderLease: 500 * time.Millisecond, Commit: 50 * time.Millisecond}, nil
@@ -129,10 +129,18 @@ type Result struct {
 
 // Store is a node's replica of the configuration.
 type Store struct {
-	opts  Options
-	log   *slog.Logger
-	fsm   *fsm
-	raft  *raft.Raft
+	opts Options
+	log  *slog.Logger
+	fsm  *fsm
+	// raftp is the running raft; RecoverAlone and Rejoin replace it
+	// (recover.go). rmu serialises those replacements.
+	raftp atomic.Pointer[raft.Raft]
+	rmu   sync.Mutex
+	rc    *raft.Config
+	snaps raft.SnapshotStore
+	dir   string
+	obsMu sync.Mutex
+	obs   []*raft.Observer // registered on every raft this store runs
 	trans *raft.NetworkTransport
 	mux   *mux
 	pool  *rpcPool
@@ -144,6 +152,9 @@ type Store struct {
 	once   sync.Once
 
 	nudging, nudgeAgain atomic.Bool
+	// boot is the last committed configuration saved before a restart
+	// (committed.go), served until raft's own state is newer.
+	boot *cib.Config
 
 	hmu      sync.RWMutex
 	handlers map[string]Handler // node RPC ops registered with Handle
@@ -181,9 +192,7 @@ func Open(opts Options) (*Store, error) {
 	s.pool = &rpcPool{m: s.mux, idle: map[string][]*rpcConn{}}
 
 	hlog := newHclogAdapter(opts.Logger.With("component", "raft"))
-	s.trans = raft.NewNetworkTransportWithConfig(&raft.NetworkTransportConfig{
-		Stream: raftLayer{s.mux}, MaxPool: 3, Timeout: 10 * time.Second, Logger: hlog,
-	})
+	s.trans = s.newTransport()
 	if s.bolt, err = raftboltdb.New(raftboltdb.Options{Path: filepath.Join(dir, "raft.db")}); err != nil {
 		return nil, fmt.Errorf("raft log store: %w", err)
 	}
@@ -207,18 +216,26 @@ func Open(opts Options) (*Store, error) {
 		return nil, fmt.Errorf("raft config: %w", err)
 	}
 
+	if s.boot, err = loadCommitted(dir); err != nil {
+		log.Warn("ignoring the saved configuration", "err", err)
+	}
 	existing, err := raft.HasExistingState(s.bolt, s.bolt, snaps)
 	if err != nil {
 		return nil, fmt.Errorf("raft state in %s: %w", dir, err)
 	}
-	if s.raft, err = raft.NewRaft(rc, s.fsm, s.bolt, s.bolt, snaps, s.trans); err != nil {
+	s.rc, s.snaps, s.dir = rc, snaps, dir
+	r, err := raft.NewRaft(rc, s.fsm, s.bolt, s.bolt, snaps, s.trans)
+	if err != nil {
 		return nil, fmt.Errorf("start raft: %w", err)
 	}
+	s.raftp.Store(r)
 	// Serve the port only now: an RPC (a join) that arrived before raft
 	// existed would find no raft to ask. Until then the kernel queues
 	// connections in the listen backlog.
 	s.wg.Add(1)
 	go func() { defer s.wg.Done(); s.mux.serve() }()
+	s.wg.Add(1)
+	go func() { defer s.wg.Done(); s.persistLoop(dir) }()
 	switch {
 	case existing:
 		log.Info("raft state found; resuming", "node", opts.Name, "dir", dir)
@@ -231,7 +248,7 @@ func Open(opts Options) (*Store, error) {
 		for _, p := range peers {
 			conf.Servers = append(conf.Servers, raft.Server{Suffrage: raft.Voter, ID: raft.ServerID(p.Name), Address: raft.ServerAddress(p.Address)})
 		}
-		if err := s.raft.BootstrapCluster(conf).Error(); err != nil && !errors.Is(err, raft.ErrCantBootstrap) {
+		if err := s.r().BootstrapCluster(conf).Error(); err != nil && !errors.Is(err, raft.ErrCantBootstrap) {
 			return nil, fmt.Errorf("bootstrap: %w", err)
 		}
 		log.Info("bootstrapped a new cluster", "node", opts.Name, "voters", len(peers))
@@ -321,10 +338,10 @@ func (s *Store) addServer(name, addr string) (bool, error) {
 	if name == "" || addr == "" {
 		return false, errors.New("join: name and address required")
 	}
-	if s.raft.State() != raft.Leader {
+	if s.r().State() != raft.Leader {
 		return false, ErrNotLeader
 	}
-	cf := s.raft.GetConfiguration()
+	cf := s.r().GetConfiguration()
 	if err := cf.Error(); err != nil {
 		return false, fmt.Errorf("join %q: %w", name, err)
 	}
@@ -334,7 +351,7 @@ func (s *Store) addServer(name, addr string) (bool, error) {
 			return srv.Suffrage == raft.Voter, nil
 		}
 		if srv.ID == raft.ServerID(name) || srv.Address == raft.ServerAddress(addr) {
-			if err := s.raft.RemoveServer(srv.ID, 0, s.opts.ApplyTimeout).Error(); err != nil {
+			if err := s.r().RemoveServer(srv.ID, 0, s.opts.ApplyTimeout).Error(); err != nil {
 				return false, fmt.Errorf("join %q: remove stale entry %q: %w", name, srv.ID, err)
 			}
 			continue
@@ -346,9 +363,9 @@ func (s *Store) addServer(name, addr string) (bool, error) {
 	voter := voters < s.opts.MaxVoters
 	var f raft.IndexFuture
 	if voter {
-		f = s.raft.AddVoter(raft.ServerID(name), raft.ServerAddress(addr), 0, s.opts.ApplyTimeout)
+		f = s.r().AddVoter(raft.ServerID(name), raft.ServerAddress(addr), 0, s.opts.ApplyTimeout)
 	} else {
-		f = s.raft.AddNonvoter(raft.ServerID(name), raft.ServerAddress(addr), 0, s.opts.ApplyTimeout)
+		f = s.r().AddNonvoter(raft.ServerID(name), raft.ServerAddress(addr), 0, s.opts.ApplyTimeout)
 	}
 	if err := f.Error(); err != nil {
 		return false, fmt.Errorf("join %q: %w", name, err)
@@ -359,7 +376,13 @@ func (s *Store) addServer(name, addr string) (bool, error) {
 
 // Config returns the local replica's configuration. It is shared and must
 // not be modified.
-func (s *Store) Config() *cib.Config { return s.fsm.cur.Load() }
+func (s *Store) Config() *cib.Config {
+	cur := s.fsm.cur.Load()
+	if s.boot != nil && s.boot.Epoch > cur.Epoch {
+		return s.boot
+	}
+	return cur
+}
 
 // Changed returns a channel closed at the next applied change.
 func (s *Store) Changed() <-chan struct{} {
@@ -420,12 +443,12 @@ func (s *Store) propose(ctx context.Context, data []byte) (*Result, error) {
 		if s.ctx.Err() != nil {
 			return nil, ErrStopped
 		}
-		if s.raft.State() == raft.Leader {
+		if s.r().State() == raft.Leader {
 			res, err := s.applyLocal(ctx, data)
 			if !errors.Is(err, ErrNotLeader) {
 				return res, err
 			}
-		} else if addr, _ := s.raft.LeaderWithID(); addr != "" {
+		} else if addr, _ := s.r().LeaderWithID(); addr != "" {
 			resp, err := s.pool.call(ctx, string(addr), rpcRequest{Op: "apply", Data: data})
 			switch {
 			case errors.Is(err, errSent):
@@ -451,14 +474,14 @@ func (s *Store) propose(ctx context.Context, data []byte) (*Result, error) {
 
 // applyLocal commits data through this node's raft, which must lead.
 func (s *Store) applyLocal(ctx context.Context, data []byte) (*Result, error) {
-	if s.raft.State() != raft.Leader {
+	if s.r().State() != raft.Leader {
 		return nil, ErrNotLeader
 	}
 	timeout := s.opts.ApplyTimeout
 	if dl, ok := ctx.Deadline(); ok {
 		timeout = time.Until(dl)
 	}
-	f := s.raft.Apply(data, timeout)
+	f := s.r().Apply(data, timeout)
 	if err := f.Error(); err != nil {
 		if errors.Is(err, raft.ErrNotLeader) {
 			return nil, ErrNotLeader
@@ -492,7 +515,7 @@ func (s *Store) nudge() {
 	go func() {
 		defer s.nudging.Store(false)
 		for s.ctx.Err() == nil {
-			_ = s.raft.Barrier(s.opts.ApplyTimeout).Error()
+			_ = s.r().Barrier(s.opts.ApplyTimeout).Error()
 			if !s.nudgeAgain.Swap(false) {
 				return
 			}
@@ -504,7 +527,7 @@ func (s *Store) nudge() {
 func (s *Store) WaitApplied(ctx context.Context, index uint64) error {
 	for {
 		applied, ch := s.fsm.state()
-		if applied >= index || s.raft.AppliedIndex() >= index {
+		if applied >= index || s.r().AppliedIndex() >= index {
 			return nil
 		}
 		select {
@@ -519,7 +542,7 @@ func (s *Store) WaitApplied(ctx context.Context, index uint64) error {
 // WaitLeader waits until this node knows a leader.
 func (s *Store) WaitLeader(ctx context.Context) error {
 	for {
-		if addr, _ := s.raft.LeaderWithID(); addr != "" {
+		if addr, _ := s.r().LeaderWithID(); addr != "" {
 			return nil
 		}
 		select {
@@ -548,12 +571,12 @@ type ServerInfo struct {
 
 // Info reads the replica's raft state.
 func (s *Store) Info() Info {
-	_, leader := s.raft.LeaderWithID()
+	_, leader := s.r().LeaderWithID()
 	inf := Info{
-		State: s.raft.State().String(), Leader: string(leader), Term: s.raft.CurrentTerm(),
-		Applied: s.raft.AppliedIndex(), Epoch: s.Config().Epoch,
+		State: s.r().State().String(), Leader: string(leader), Term: s.r().CurrentTerm(),
+		Applied: s.r().AppliedIndex(), Epoch: s.Config().Epoch,
 	}
-	if f := s.raft.GetConfiguration(); f.Error() == nil {
+	if f := s.r().GetConfiguration(); f.Error() == nil {
 		for _, srv := range f.Configuration().Servers {
 			inf.Servers = append(inf.Servers, ServerInfo{Name: string(srv.ID), Address: string(srv.Address), Voter: srv.Suffrage == raft.Voter})
 		}
@@ -562,10 +585,10 @@ func (s *Store) Info() Info {
 }
 
 // IsLeader reports whether this node leads raft now.
-func (s *Store) IsLeader() bool { return s.raft.State() == raft.Leader }
+func (s *Store) IsLeader() bool { return s.r().State() == raft.Leader }
 
 // Snapshot asks raft to take a snapshot now (operators, tests).
-func (s *Store) Snapshot() error { return s.raft.Snapshot().Error() }
+func (s *Store) Snapshot() error { return s.r().Snapshot().Error() }
 
 // Addr is the advertised raft address.
 func (s *Store) Addr() string { return s.opts.Advertise }
@@ -575,8 +598,10 @@ func (s *Store) Addr() string { return s.opts.Advertise }
 func (s *Store) Close() {
 	s.once.Do(func() {
 		s.cancel()
-		if s.raft != nil {
-			if err := s.raft.Shutdown().Error(); err != nil {
+		s.rmu.Lock() // no raft replacement under way
+		defer s.rmu.Unlock()
+		if r := s.raftp.Load(); r != nil {
+			if err := r.Shutdown().Error(); err != nil {
 				s.log.Warn("raft shutdown", "err", err)
 			}
 		}
@@ -597,7 +622,7 @@ func (s *Store) Close() {
 }
 
 // Stats returns raft's own counters (last_snapshot_index, commit_index, ...).
-func (s *Store) Stats() map[string]string { return s.raft.Stats() }
+func (s *Store) Stats() map[string]string { return s.r().Stats() }
 
 // OnLeaderChange calls f (on a goroutine of its own, never concurrently)
 // each time this replica sees the raft leader change, until ctx ends: a
@@ -608,9 +633,9 @@ func (s *Store) OnLeaderChange(ctx context.Context, f func()) {
 		_, ok := o.Data.(raft.LeaderObservation)
 		return ok
 	})
-	s.raft.RegisterObserver(obs)
+	s.observe(obs)
 	go func() {
-		defer s.raft.DeregisterObserver(obs)
+		defer s.unobserve(obs)
 		for {
 			select {
 			case <-ctx.Done():
@@ -620,4 +645,32 @@ func (s *Store) OnLeaderChange(ctx context.Context, f func()) {
 			}
 		}
 	}()
+}
+
+// r is the running raft.
+func (s *Store) r() *raft.Raft { return s.raftp.Load() }
+
+// observe registers an observer on the running raft and on any raft that
+// replaces it.
+func (s *Store) observe(o *raft.Observer) {
+	s.obsMu.Lock()
+	defer s.obsMu.Unlock()
+	s.obs = append(s.obs, o)
+	s.r().RegisterObserver(o)
+}
+
+func (s *Store) unobserve(o *raft.Observer) {
+	s.obsMu.Lock()
+	defer s.obsMu.Unlock()
+	s.obs = slices.DeleteFunc(s.obs, func(x *raft.Observer) bool { return x == o })
+	s.r().DeregisterObserver(o)
+}
+
+// newTransport is a raft transport over the mux (a new one for every raft
+// the store runs: raft closes its transport when it shuts down).
+func (s *Store) newTransport() *raft.NetworkTransport {
+	return raft.NewNetworkTransportWithConfig(&raft.NetworkTransportConfig{
+		Stream: newRaftLayer(s.mux), MaxPool: 3, Timeout: 10 * time.Second,
+		Logger: newHclogAdapter(s.opts.Logger.With("component", "raft")),
+	})
 }

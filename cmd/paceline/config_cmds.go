@@ -27,6 +27,8 @@ func addConfigCommands(root *cobra.Command, g *globals) {
 		newNodeCmd(g),
 		newConfigCmd(g),
 		newStatusCmd(g),
+		newStonithCmd(g),
+		newQuorumCmd(g),
 	)
 }
 

@@ -63,6 +63,7 @@ func newRootCmd(stdout, stderr io.Writer) *cobra.Command {
 		newKeyCmd(g),
 		newSimulateCmd(g),
 		newOCFCmd(g),
+		newAlertCmd(g), // alert.go
 	)
 	addConfigCommands(root, g)
 	return root
