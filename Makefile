@@ -53,11 +53,30 @@ bench: deps build
 	$(GO) test -run '^$$' -bench . -benchmem ./cib/...
 	./scripts/bench-config.sh
 
-# Failover figures in network namespaces (root): RUNS crashes of the VIP's
-# holder, the time until another node holds it.
+# Failover figures in network namespaces (root): a client namespace pings
+# the VIP every 10 ms; RUNS crashes of a Paceline holder that is not the DC
+# and RUNS/2 of one that is, for each timing profile in PROFILES (fast,lan;
+# lan runs RUNS/4, at least 3), then as many crashes of keepalived's VRRP
+# master in the same set-up. Figures: crash -> the client answered again,
+# crash -> the address held elsewhere, cold start, create -> answering.
 RUNS ?= 20
+PROFILES ?= fast
 bench-failover: deps
-	PACELINE_FAILOVER_RUNS=$(RUNS) $(GO) test -count=1 -timeout 30m -run '^TestNetnsFailoverFigures$$' -v ./e2e | grep -E 'crashed|crash ->|^(ok|FAIL|---)'
+	set -o pipefail; PACELINE_FAILOVER_RUNS=$(RUNS) PACELINE_FAILOVER_PROFILES=$(PROFILES) \
+	$(GO) test -count=1 -timeout 60m -run '^TestNetnsFailoverFigures$$' -v ./e2e \
+	| grep --line-buffered -E 'bench_test.go:[0-9]+:|held by|-- (PASS|FAIL|SKIP)|^(ok|FAIL|panic)'
+
+# No spurious failover (root): a 3-node cluster with a VIP (fast profile)
+# left alone for SOAK (a duration) while the holders and the client's
+# pings are watched; SOAK_BUSY=1 keeps every CPU busy meanwhile.
+SOAK ?= 10m
+SOAK_BUSY ?=
+SOAK_TIMEOUT ?= 3h
+.PHONY: soak
+soak: deps
+	set -o pipefail; PACELINE_SOAK=$(SOAK) PACELINE_SOAK_BUSY=$(SOAK_BUSY) \
+	$(GO) test -count=1 -timeout $(SOAK_TIMEOUT) -run '^TestNetnsNoSpuriousFailover$$' -v ./e2e \
+	| grep --line-buffered -E 'bench_test.go:[0-9]+:|-- (PASS|FAIL|SKIP)|^(ok|FAIL|panic)'
 
 clean:
 	rm -rf bin
