@@ -183,7 +183,7 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger) error {
 	select {
 	case <-ctx.Done():
 		a.log.Info("stopping")
-		if a.cfg.Resources.Manage {
+		if a.cfg.Resources.Managed() {
 			// A clean stop takes this node's resources down first (the
 			// others recover them once its lease has run out).
 			sctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)

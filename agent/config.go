@@ -69,11 +69,13 @@ type Config struct {
 
 // ResourceSettings tune the node's resource manager (lrm).
 type ResourceSettings struct {
-	// Manage turns the controller on: while this node is the DC it
-	// schedules and runs the configured resources. Off by default until
-	// the controller is complete (issue 7): a node without it still runs
-	// actions a DC or an operator asks for.
-	Manage bool `yaml:"manage,omitempty"`
+	// Manage runs the controller (on by default): while this node is the
+	// DC it schedules and runs the configured resources, and it stops its
+	// own when its lease runs out. `manage: false` keeps a node to the
+	// configuration: it never schedules (it still runs actions a DC or an
+	// operator asks for) — for a cluster that only stores configuration,
+	// or whose resources must not run on this machine.
+	Manage *bool `yaml:"manage,omitempty"`
 	// MaxParallel bounds the agent actions running at once on this node
 	// (default twice the CPUs, as Pacemaker's node-action-limit).
 	MaxParallel int `yaml:"max-parallel,omitempty"`
@@ -231,3 +233,7 @@ func (r ResourceSettings) killGrace() (time.Duration, error) {
 	}
 	return d, nil
 }
+
+// Managed reports whether the controller runs (resources.manage, default
+// true).
+func (r ResourceSettings) Managed() bool { return r.Manage == nil || *r.Manage }

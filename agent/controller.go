@@ -264,7 +264,7 @@ func (a *Agent) startController(ctx context.Context) {
 	a.registerFencing()
 	a.registerTwoNodeRaft()
 	a.store.OnLeaderChange(ctx, a.ctl.Wake)
-	if a.cfg.Resources.Manage {
+	if a.cfg.Resources.Managed() {
 		go a.ctl.Run(ctx)
 		go a.watchQuorum(ctx)
 		go a.watchFencePeer(ctx)

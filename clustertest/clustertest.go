@@ -147,7 +147,8 @@ func (c *Cluster) Start(i int) {
 	if err != nil {
 		c.t.Fatal(err)
 	}
-	cfg.Resources.Manage = c.opts.Manage
+	manage := c.opts.Manage
+	cfg.Resources.Manage = &manage
 	log := slog.New(slog.NewTextHandler(testWriter{c.t, c.quiet}, &slog.HandlerOptions{Level: c.logLevel()}))
 	a, err := agent.Start(*cfg, log, c.opts.Agent)
 	if err != nil {

@@ -145,6 +145,11 @@ func startAgent(t *testing.T) *testAgent {
 		os.RemoveAll(dir)
 		t.Fatalf("cluster init: %s", r)
 	}
+	// The tests create resources (a VIP on 192.0.2.100, ...) as
+	// configuration only: they must never run on this host.
+	if err := appendFile(filepath.Join(dir, "n1", "paceline.yaml"), "resources:\n  manage: false\n"); err != nil {
+		t.Fatal(err)
+	}
 	a := &testAgent{dir: dir, socket: filepath.Join(dir, "n1", "paceline.sock"), node: "n1"}
 	logf, err := os.Create(filepath.Join(dir, "agent.log"))
 	if err != nil {
@@ -781,4 +786,13 @@ func TestCLINoAgent(t *testing.T) {
 			t.Fatalf("%v with no agent: %s", args, r)
 		}
 	}
+}
+
+func appendFile(path, text string) error {
+	f, err := os.OpenFile(path, os.O_APPEND|os.O_WRONLY, 0)
+	if err != nil {
+		return err
+	}
+	_, err = f.WriteString(text)
+	return errors.Join(err, f.Close())
 }
