@@ -103,11 +103,25 @@ func Start(cfg Config, log *slog.Logger, opt Options) (*Agent, error) {
 	a.ctl = crm.New(cluster{a}, crm.Options{Log: log})
 	a.fence = a.newFenceState()
 	a.registerLRMRPCs()
+	var wd *os.File
+	if cfg.Watchdog.Device != "" {
+		if wd, err = openWatchdog(cfg.Watchdog, log); err != nil {
+			a.cancel()
+			a.lrm.Close()
+			a.stopMembership(false)
+			a.store.Close()
+			return nil, err
+		}
+	}
 	if err := a.listen(); err != nil {
 		a.cancel()
 		a.lrm.Close()
 		a.stopMembership(false)
 		a.store.Close()
+		if wd != nil {
+			_, _ = wd.Write([]byte{'V'})
+			_ = wd.Close()
+		}
 		return nil, err
 	}
 	a.srv = &http.Server{Handler: a.routes(), ReadHeaderTimeout: 10 * time.Second}
@@ -122,6 +136,9 @@ func Start(cfg Config, log *slog.Logger, opt Options) (*Agent, error) {
 		defer close(a.done)
 		var wg sync.WaitGroup
 		wg.Go(func() { a.runAlerts(a.ctx) }) // alerts.go
+		if wd != nil {
+			wg.Go(func() { _ = runWatchdog(a.ctx, wd, cfg.Watchdog, a.watchdogMayRun, log) })
+		}
 		if a.ms != nil {
 			wg.Go(func() { a.joinGossip(a.ctx) })
 			wg.Go(func() { a.ping.run(a.ctx) })

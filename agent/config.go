@@ -65,6 +65,9 @@ type Config struct {
 	LogLevel string `yaml:"log-level,omitempty"`
 	// Resources tune this node's resource manager.
 	Resources ResourceSettings `yaml:"resources,omitempty"`
+	// Watchdog is a hardware watchdog fed while this node may run
+	// resources (watchdog.go).
+	Watchdog WatchdogSettings `yaml:"watchdog,omitempty"`
 }
 
 // ResourceSettings tune the node's resource manager (lrm).

@@ -43,7 +43,7 @@ func (f *fenceState) firstNews(id string) bool {
 
 func (a *Agent) newFenceState() *fenceState {
 	return &fenceState{
-		fencer: fencing.New(a.cfg.Name, a.store.Config, &fencing.Runner{Builtins: fencing.Builtins()}, a.log.With("component", "fencing")),
+		fencer: fencing.New(a.cfg.Name, a.store.Config, &fencing.Runner{Builtins: a.fenceBuiltins()}, a.log.With("component", "fencing")),
 		fenced: map[string]time.Time{},
 		told:   map[string]bool{},
 		alert: func(op fencing.Op) {
@@ -311,4 +311,12 @@ func (a *Agent) watchFencePeer(ctx context.Context) {
 			next = time.Now().Add(time.Second)
 		}
 	}
+}
+
+// fenceBuiltins are fencing's built-ins plus fence_watchdog, which needs
+// this node's view of the membership.
+func (a *Agent) fenceBuiltins() map[string]fencing.Builtin {
+	b := fencing.Builtins()
+	b["fence_watchdog"] = watchdogFence{a}
+	return b
 }

@@ -185,3 +185,36 @@ func TestTwoNodeRaftRecoveryKeepsCommitted(t *testing.T) {
 		return n1.Agent.Store().Config().Property("cluster-name") == "c5", "n1 has not seen c5"
 	})
 }
+
+// fence_watchdog: without a power switch, a lost node counts as fenced
+// once it has certainly stopped by itself (its lease, self-stop-timeout,
+// margin, and the given hardware watchdog timeout): with stonith-enabled
+// its resources come back after that wait, never before.
+func TestWatchdogFenceDevice(t *testing.T) {
+	c := New(t, 3, Options{Manage: true})
+	dir := t.TempDir()
+	cfg, err := c.Nodes[0].Client.Config(Ctx(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg = cfg.Clone()
+	cfg.FenceDevices = []cib.FenceDevice{{ID: "self", Agent: "fence_watchdog", Params: map[string]string{"watchdog_timeout": "1s", "pcmk_host_check": "none"}}}
+	cfg.Properties = map[string]string{"stonith-enabled": "true"}
+	mustApply(t, c.Nodes[0], &cib.ReplaceConfig{Config: cfg})
+	mustApply(t, c.Nodes[0], &cib.CreatePrimitive{Primitive: dummy("d", dir, 200*time.Millisecond, nil)})
+	mustApply(t, c.Nodes[0], &cib.AddConstraint{Location: &cib.Location{ID: "d-prefers-n2", Rsc: "d", Node: "n2", Score: 100}})
+	waitRunsOn(t, c, dir, "d", "n2", 15*time.Second)
+	t0 := time.Now()
+	c.Kill(indexOf(c, "n2"))
+	os.Remove(filepath.Join(dir, "paceline-dummy-n2-d.state"))
+	other := runsOnOther(t, c, dir)
+	took := time.Since(t0)
+	if took < time.Second {
+		t.Fatalf("d recovered on %s after %v: before the 1 s watchdog timeout", other, took)
+	}
+	ops, err := c.Nodes[indexOf(c, other)].Client.FenceHistory(Ctx(t))
+	if err != nil || !slices.ContainsFunc(ops, func(op fencing.Op) bool { return op.Target == "n2" && op.State == fencing.Done && op.Devices[0] == "self" }) {
+		t.Fatalf("no watchdog fence of n2 in the history: %+v %v", ops, err)
+	}
+	t.Logf("n2 lost -> self-fenced by its watchdog (1 s) -> d on %s after %v", other, took)
+}
