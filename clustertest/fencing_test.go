@@ -213,7 +213,9 @@ func TestWatchdogFenceDevice(t *testing.T) {
 		t.Fatalf("d recovered on %s after %v: before the 1 s watchdog timeout", other, took)
 	}
 	ops, err := c.Nodes[indexOf(c, other)].Client.FenceHistory(Ctx(t))
-	if err != nil || !slices.ContainsFunc(ops, func(op fencing.Op) bool { return op.Target == "n2" && op.State == fencing.Done && op.Devices[0] == "self" }) {
+	if err != nil || !slices.ContainsFunc(ops, func(op fencing.Op) bool {
+		return op.Target == "n2" && op.State == fencing.Done && op.Devices[0] == "self"
+	}) {
 		t.Fatalf("no watchdog fence of n2 in the history: %+v %v", ops, err)
 	}
 	t.Logf("n2 lost -> self-fenced by its watchdog (1 s) -> d on %s after %v", other, took)
