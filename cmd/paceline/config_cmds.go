@@ -13,6 +13,7 @@ import (
 
 	"github.com/paceline/paceline/api"
 	"github.com/paceline/paceline/cib"
+	"github.com/paceline/paceline/fencing"
 )
 
 // addConfigCommands registers the configuration verbs: resource, constraint,
@@ -283,6 +284,9 @@ func showStatus(cmd *cobra.Command, g *globals, attrs bool) error {
 	if rs, err := g.client().Resources(cmd.Context()); err == nil {
 		st.Resources = rs
 	}
+	if ops, err := g.client().FenceHistory(cmd.Context()); err == nil {
+		st.Fencing = unsettledFencing(ops)
+	}
 	if g.json() {
 		if !attrs && st.Members != nil {
 			st.Members.Attrs = nil
@@ -293,7 +297,32 @@ func showStatus(cmd *cobra.Command, g *globals, attrs bool) error {
 	if st.Resources != nil {
 		printResourceStatus(g, cfg, st.Resources)
 	}
+	if len(st.Fencing) > 0 {
+		fmt.Fprintln(g.stdout, "Fencing (failed or pending, not yet followed by a success):")
+		for _, op := range st.Fencing {
+			fmt.Fprintln(g.stdout, "  * "+describeFence(op))
+		}
+	}
 	return nil
+}
+
+// unsettledFencing keeps, per target, the fencing operations after its
+// last success that failed or are under way (crm_mon's "Failed Fencing
+// Actions" and "Pending Fencing Actions").
+func unsettledFencing(ops []fencing.Op) []fencing.Op {
+	lastOK := map[string]time.Time{}
+	for _, op := range ops {
+		if op.State == fencing.Done && op.Started.After(lastOK[op.Target]) {
+			lastOK[op.Target] = op.Started
+		}
+	}
+	var out []fencing.Op
+	for _, op := range ops {
+		if op.State != fencing.Done && op.Started.After(lastOK[op.Target]) {
+			out = append(out, op)
+		}
+	}
+	return out
 }
 
 // statusView is the JSON of `paceline status`.
@@ -303,7 +332,10 @@ type statusView struct {
 	Counts  configCounts     `json:"counts"`
 	// Resources is what runs where, gathered from the nodes' histories.
 	Resources *api.ResourcesReply `json:"resources,omitempty"`
-	attrs     bool                // show transient attributes (--attrs)
+	// Fencing lists fencing operations that failed or are pending, per
+	// target since its last successful fence.
+	Fencing []fencing.Op `json:"fencing,omitempty"`
+	attrs   bool         // show transient attributes (--attrs)
 }
 
 // configCounts counts the objects of a configuration.
