@@ -57,12 +57,16 @@ bench: deps build
 # the VIP every 10 ms; RUNS crashes of a Paceline holder that is not the DC
 # and RUNS/2 of one that is, for each timing profile in PROFILES (fast,lan;
 # lan runs RUNS/4, at least 3), then as many crashes of keepalived's VRRP
-# master in the same set-up. Figures: crash -> the client answered again,
+# master in the same set-up (KEEPALIVED=no skips it; LAN_RUNS=N sets the
+# lan crashes). Figures: crash -> the client answered again,
 # crash -> the address held elsewhere, cold start, create -> answering.
 RUNS ?= 20
 PROFILES ?= fast
+LAN_RUNS ?=
+KEEPALIVED ?= yes
 bench-failover: deps
 	set -o pipefail; PACELINE_FAILOVER_RUNS=$(RUNS) PACELINE_FAILOVER_PROFILES=$(PROFILES) \
+	PACELINE_FAILOVER_LAN_RUNS=$(LAN_RUNS) PACELINE_FAILOVER_KEEPALIVED=$(KEEPALIVED) \
 	$(GO) test -count=1 -timeout 60m -run '^TestNetnsFailoverFigures$$' -v ./e2e \
 	| grep --line-buffered -E 'bench_test.go:[0-9]+:|held by|-- (PASS|FAIL|SKIP)|^(ok|FAIL|panic)'
 

@@ -32,7 +32,7 @@ func (a *Agent) newLRM(ctx context.Context) *lrm.Manager {
 		OCF:         &lrm.OCF{Root: a.cfg.Resources.OCFRoot, Grace: grace},
 		LSB:         &lrm.LSB{Grace: grace},
 		Systemd:     sd,
-		Builtin:     &lrm.Builtin{Agents: agents.Builtins(ctx), Log: a.log},
+		Builtin:     &lrm.Builtin{Agents: agents.Builtins(ctx), Log: a.log, Attrs: a.attrsForAgents()},
 		// A monitor's changed result goes to the DC, which plans the
 		// recovery.
 		OnChange: func(lrm.Event) { go a.pokeDC() },
@@ -244,4 +244,14 @@ func (a *Agent) postCleanup(w http.ResponseWriter, r *http.Request) {
 	}
 	a.pokeDC()
 	writeJSON(w, http.StatusOK, rep)
+}
+
+// attrsForAgents gives built-in agents this node's transient attributes
+// (nil without gossip: a nil *Membership must not become a non-nil
+// interface).
+func (a *Agent) attrsForAgents() ocf.Attrs {
+	if a.ms == nil {
+		return nil
+	}
+	return a.ms
 }

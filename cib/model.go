@@ -82,6 +82,9 @@ type Op struct {
 	// OnFail is what to do when the op fails: ignore, block, stop, restart,
 	// standby, fence or demote; empty means Pacemaker's default for the op.
 	OnFail string `json:"on-fail,omitempty" yaml:"on-fail,omitempty"`
+	// CheckLevel is a monitor's depth (Pacemaker's OCF_CHECK_LEVEL: 0, 10,
+	// 20, ...), passed to the agent as OCF_CHECK_LEVEL.
+	CheckLevel int `json:"check-level,omitempty" yaml:"check-level,omitempty"`
 }
 
 // Group is an ordered list of primitives that run together on one node,

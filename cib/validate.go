@@ -322,6 +322,9 @@ func (v *validator) checkOps(path string, ops []Op, promotable bool) {
 				v.add(at(".role"), "%s", why)
 			}
 		}
+		if op.CheckLevel < 0 {
+			v.add(at(".check-level"), "check-level %d: want a depth of 0 or more (0, 10, 20, ...)", op.CheckLevel)
+		}
 		if op.OnFail != "" {
 			if !slices.Contains(onFails, op.OnFail) {
 				v.add(at(".on-fail"), "unknown on-fail %q (want one of %s)", op.OnFail, strings.Join(onFails, ", "))

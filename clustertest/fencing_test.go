@@ -220,3 +220,26 @@ func TestWatchdogFenceDevice(t *testing.T) {
 	}
 	t.Logf("n2 lost -> self-fenced by its watchdog (1 s) -> d on %s after %v", other, took)
 }
+
+// on-fail=fence: a monitor that fails on n2 has n2 fenced (the harness
+// then stops n2, as the device's power-off would), and the resource runs
+// elsewhere.
+func TestOnFailFence(t *testing.T) {
+	c := New(t, 3, Options{Manage: true})
+	dir := t.TempDir()
+	cmd, log, _ := fenceScript(t, dir)
+	withFencing(t, c.Nodes[0], cmd)
+	p := dummy("d", dir, 200*time.Millisecond, nil)
+	p.Ops[0].OnFail = "fence"
+	mustApply(t, c.Nodes[0], &cib.CreatePrimitive{Primitive: p})
+	mustApply(t, c.Nodes[0], &cib.AddConstraint{Location: &cib.Location{ID: "d-prefers-n2", Rsc: "d", Node: "n2", Score: 100}})
+	waitRunsOn(t, c, dir, "d", "n2", 15*time.Second)
+	os.Remove(filepath.Join(dir, "paceline-dummy-n2-d.state")) // d dies on n2: its monitor fails
+	WaitFor(t, 15*time.Second, func() (bool, string) {
+		b, _ := os.ReadFile(log)
+		return strings.Contains(string(b), "reboot n2"), "fence log: " + string(b)
+	})
+	c.Kill(indexOf(c, "n2"))
+	other := runsOnOther(t, c, dir)
+	t.Logf("d's monitor failed on n2 (on-fail=fence): n2 fenced, d on %s", other)
+}

@@ -393,12 +393,17 @@ func TestNetnsFailoverFigures(t *testing.T) {
 		nd, dc := runs, dcRuns
 		if prof == "lan" {
 			nd = max(3, runs/4)
+			if n, _ := strconv.Atoi(os.Getenv("PACELINE_FAILOVER_LAN_RUNS")); n > 0 {
+				nd = n // each lan run takes ~10 s: fewer by default
+			}
 			dc = max(2, nd/2)
 		}
 		t.Run("paceline-"+prof, func(t *testing.T) { pace[prof] = benchPaceline(t, prof, nd, dc) })
 	}
 	var ka *kaFigures
-	t.Run("keepalived", func(t *testing.T) { ka = benchKeepalived(t, runs+dcRuns) })
+	if os.Getenv("PACELINE_FAILOVER_KEEPALIVED") != "no" {
+		t.Run("keepalived", func(t *testing.T) { ka = benchKeepalived(t, runs+dcRuns) })
+	}
 
 	if ka != nil {
 		t.Logf("figure: keepalived: crash -> client answered: %s; crash -> address elsewhere: %s; start -> VIP answering %v; two holders in %d of %d samples (fail-backs included)",

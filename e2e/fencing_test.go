@@ -1,12 +1,15 @@
 package e2e
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"net"
+	"os"
 	"os/exec"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -224,4 +227,43 @@ func (h *holders) portUp(node string) bool {
 func runIP(args ...string) (string, error) {
 	out, err := exec.Command("ip", args...).CombinedOutput()
 	return string(out), err
+}
+
+// Two-node failover figures with fencing (skipped unless
+// PACELINE_FENCE_RUNS is set): RUNS crashes (agent SIGKILLed, eth0 down)
+// of the VIP's holder, alternating nodes; the survivor must fence it
+// before it takes the VIP. Per run: crash -> the client answered again,
+// and the fence action's own duration. Logged, never asserted.
+func TestNetnsTwoNodeFenceFigures(t *testing.T) {
+	runs, _ := strconv.Atoi(os.Getenv("PACELINE_FENCE_RUNS"))
+	if runs <= 0 {
+		t.Skip("figures only: set PACELINE_FENCE_RUNS")
+	}
+	delay := cmp.Or(os.Getenv("PACELINE_FENCE_TIEBREAK"), "500ms")
+	p := newFencedPair(t, delay)
+	p.lab.AddHost("client", "192.0.2.100/24")
+	pr := startProber(t, p.lab, "client", vipAddr)
+	var answer, fence []time.Duration
+	for i := range runs {
+		victim := []string{"n1", "n2"}[i%2]
+		p.placeVIP(t, victim)
+		crashPhase()
+		stop := p.h.neverTwo(t)
+		began, done := crash(p.lab, victim, func() { p.procs[victim].Stop(syscall.SIGKILL) })
+		_, _, ans := measureCrash(t, p.h, pr, victim, began, done, 20*time.Second)
+		stop()
+		ops := p.fenceOps(t, other(victim))
+		j := slices.IndexFunc(ops, func(op fencing.Op) bool {
+			return op.Target == victim && op.State == fencing.Done && op.Started.After(began)
+		})
+		if j < 0 {
+			t.Fatalf("run %d: %s took over without fencing %s: %+v", i, other(victim), victim, ops)
+		}
+		f := ops[j].Completed.Sub(ops[j].Started)
+		answer, fence = append(answer, ans), append(fence, f)
+		t.Logf("%s crashed: fenced by %s in %v (delay %v); the client answered after %v", victim, other(victim), f.Round(time.Microsecond), ops[j].Delay, ans.Round(time.Millisecond))
+		reboot(p.lab, victim)
+		p.revive(t, victim)
+	}
+	t.Logf("two-node, tiebreak-delay %s: crash -> VIP answering %s; the fence action %s", delay, stats(answer), stats(fence))
 }

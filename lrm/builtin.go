@@ -19,6 +19,9 @@ const builtinGrace = 2 * time.Second
 type Builtin struct {
 	Agents map[string]ocf.Agent // by type
 	Log    *slog.Logger
+	// Attrs are the cluster's transient attributes (ocf.Action.Attrs);
+	// nil without a cluster.
+	Attrs ocf.Attrs
 }
 
 // Has reports whether a built-in agent of that type exists.
@@ -52,7 +55,7 @@ func (b *Builtin) Run(ctx context.Context, req Request) Result {
 	}
 	act := &ocf.Action{
 		Name: req.Action, Instance: req.Rsc, Params: req.Params, Meta: req.Meta,
-		Interval: req.Interval, Timeout: req.Timeout, Out: out,
+		Interval: req.Interval, Timeout: req.Timeout, CheckLevel: req.CheckLevel, Attrs: b.Attrs, Out: out,
 		Log: log.With("rsc", req.Rsc, "agent", req.Agent.String(), "action", req.Action),
 	}
 	done := make(chan int, 1)

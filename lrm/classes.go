@@ -39,7 +39,7 @@ func (o *OCF) AgentPath(a Agent) string {
 // Run runs one action; the context carries its timeout.
 func (o *OCF) Run(ctx context.Context, req Request) Result {
 	path := o.AgentPath(req.Agent)
-	act := &ocf.Action{Name: req.Action, Instance: req.Rsc, Params: req.Params, Meta: req.Meta, Interval: req.Interval, Timeout: req.Timeout}
+	act := &ocf.Action{Name: req.Action, Instance: req.Rsc, Params: req.Params, Meta: req.Meta, Interval: req.Interval, Timeout: req.Timeout, CheckLevel: req.CheckLevel}
 	env := append(ocf.Env(o.root(), req.Agent.Provider, req.Agent.Type, act), agentPath(o.Path), "LC_ALL=C", "HA_RSCTMP=/run/resource-agents")
 	p := runProcess(ctx, path, []string{req.Action}, env, grace(o.Grace))
 	return resultOf(p, func(code int) int { return code })

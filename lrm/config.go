@@ -36,6 +36,7 @@ func RequestFor(cfg *cib.Config, rsc, action string, interval time.Duration) (Re
 			continue
 		}
 		req.Timeout = time.Duration(op.Timeout)
+		req.CheckLevel = op.CheckLevel
 		if op.Role != "" {
 			req.Meta["role"] = op.Role
 		}

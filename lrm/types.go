@@ -47,6 +47,8 @@ type Request struct {
 	Timeout  time.Duration // 0: the agent's advised timeout, else 20 s
 	Params   map[string]string
 	Meta     map[string]string
+	// CheckLevel is a monitor's depth (OCF_CHECK_LEVEL).
+	CheckLevel int
 }
 
 // Key names a request's operation as Pacemaker does: RSC_ACTION_INTERVALMS.

@@ -16,12 +16,14 @@ import (
 const (
 	EnvRoot     = "OCF_ROOT"
 	EnvInstance = "OCF_RESOURCE_INSTANCE"
-	EnvType     = "OCF_RESOURCE_TYPE"
-	EnvProvider = "OCF_RESOURCE_PROVIDER"
-	EnvVersionM = "OCF_RA_VERSION_MAJOR"
-	EnvVersionN = "OCF_RA_VERSION_MINOR"
-	envParam    = "OCF_RESKEY_"
-	envMeta     = "OCF_RESKEY_CRM_meta_"
+	// EnvCheckLevel is a monitor's depth (an op attribute in Pacemaker).
+	EnvCheckLevel = "OCF_CHECK_LEVEL"
+	EnvType       = "OCF_RESOURCE_TYPE"
+	EnvProvider   = "OCF_RESOURCE_PROVIDER"
+	EnvVersionM   = "OCF_RA_VERSION_MAJOR"
+	EnvVersionN   = "OCF_RA_VERSION_MINOR"
+	envParam      = "OCF_RESKEY_"
+	envMeta       = "OCF_RESKEY_CRM_meta_"
 )
 
 // DefaultRoot is where OCF agents are installed on Debian.
@@ -45,6 +47,9 @@ func Env(root, provider, typ string, a *Action) []string {
 	}
 	if provider != "" {
 		env = append(env, EnvProvider+"="+provider)
+	}
+	if a.CheckLevel > 0 {
+		env = append(env, EnvCheckLevel+"="+strconv.Itoa(a.CheckLevel))
 	}
 	for _, k := range slices.Sorted(maps.Keys(a.Params)) {
 		env = append(env, envParam+metaKey(k)+"="+a.Params[k])
@@ -81,6 +86,12 @@ func FromEnv(action string, environ []string) (*Action, error) {
 		switch {
 		case k == EnvInstance:
 			a.Instance = v
+		case k == EnvCheckLevel:
+			n, err := strconv.Atoi(v)
+			if err != nil || n < 0 {
+				return nil, fmt.Errorf("%s=%q: want a depth such as 0 or 10", EnvCheckLevel, v)
+			}
+			a.CheckLevel = n
 		case strings.HasPrefix(k, envMeta):
 			a.Meta[k[len(envMeta):]] = v
 		case strings.HasPrefix(k, envParam):

@@ -93,6 +93,13 @@ type Action struct {
 	Interval time.Duration
 	// Timeout bounds the action; the context ends at it too.
 	Timeout time.Duration
+	// CheckLevel is a monitor's depth (OCF_CHECK_LEVEL; 0 = the basic
+	// check).
+	CheckLevel int
+	// Attrs are the cluster's transient node attributes, for agents that
+	// publish state (a ping agent's pingd, a promotion score); nil when
+	// the agent runs without a cluster.
+	Attrs Attrs
 	// Out receives what the agent wants the operator to see (its output
 	// excerpt in the op history); Log is for the agent's own logging.
 	Out io.Writer
@@ -131,3 +138,12 @@ type Agent interface {
 
 // Provider is the OCF provider of Paceline's built-in agents.
 const Provider = "paceline"
+
+// Attrs is the cluster's transient node attributes as an agent sees them:
+// it sets and deletes its own node's, and reads every node's.
+type Attrs interface {
+	SetAttr(name, value string) error
+	DeleteAttr(name string) error
+	// Attrs is every node's attributes, by node name.
+	Attrs() map[string]map[string]string
+}

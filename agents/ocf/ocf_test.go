@@ -19,18 +19,21 @@ func TestEnvRoundTrip(t *testing.T) {
 		Name: ocf.Monitor, Instance: "web:1",
 		Params:   map[string]string{"ip": "192.0.2.1", "cidr_netmask": "24"},
 		Meta:     map[string]string{"clone-max": "3"},
-		Interval: 10 * time.Second, Timeout: 20 * time.Second,
+		Interval: 10 * time.Second, Timeout: 20 * time.Second, CheckLevel: 10,
 	}
 	env := ocf.Env("/usr/lib/ocf", "paceline", "vip", a)
 	b, err := ocf.FromEnv(ocf.Monitor, env)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if b.Instance != a.Instance || !maps.Equal(b.Params, a.Params) || b.Interval != a.Interval || b.Timeout != a.Timeout || b.Meta["clone_max"] != "3" {
+	if b.Instance != a.Instance || !maps.Equal(b.Params, a.Params) || b.Interval != a.Interval || b.Timeout != a.Timeout || b.Meta["clone_max"] != "3" || b.CheckLevel != 10 {
 		t.Fatalf("round trip: %+v from %q", b, env)
 	}
 	if _, err := ocf.FromEnv(ocf.Start, []string{"OCF_RESKEY_CRM_meta_timeout=soon"}); err == nil {
 		t.Error("a bad timeout was accepted")
+	}
+	if _, err := ocf.FromEnv(ocf.Monitor, []string{"OCF_CHECK_LEVEL=deep"}); err == nil {
+		t.Error("a bad OCF_CHECK_LEVEL was accepted")
 	}
 }
 

@@ -24,7 +24,7 @@ var opNames = []string{"start", "stop", "monitor", "promote", "demote", "notify"
 	"migrate_to", "migrate_from", "meta-data", "validate-all"}
 
 // opOptions are the keys an op accepts after its name.
-var opOptions = []string{"interval", "timeout", "on-fail", "role"}
+var opOptions = []string{"interval", "timeout", "on-fail", "role", "OCF_CHECK_LEVEL"}
 
 // onFailValues are the values of an op's on-fail.
 var onFailValues = []string{"ignore", "block", "stop", "restart", "standby", "fence", "demote"}
@@ -321,6 +321,12 @@ func parseOp(o opWords) (cib.Op, error) {
 				return cib.Op{}, fmt.Errorf("%s: bad on-fail %q: want one of %s", section, p.value, strings.Join(onFailValues, ", "))
 			}
 			op.OnFail = p.value
+		case "OCF_CHECK_LEVEL", "check-level":
+			n, err := strconv.Atoi(p.value)
+			if err != nil || n < 0 || n > 100 {
+				return cib.Op{}, fmt.Errorf("%s: OCF_CHECK_LEVEL %q: want a depth from 0 to 100 (0, 10, 20, ...)", section, p.value)
+			}
+			op.CheckLevel = n
 		case "role":
 			r, err := parseRole(p.value, "Started", "Stopped", "Promoted", "Unpromoted")
 			if err != nil {

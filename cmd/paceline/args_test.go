@@ -112,6 +112,7 @@ func TestParseCreate(t *testing.T) {
 		{argCase: argCase{name: "pcs clone word in params", args: "x ocf:heartbeat:Dummy clone", err: "(use --clone)"}},
 		{argCase: argCase{name: "op at the end", args: "x ocf:heartbeat:Dummy op", err: "got nothing"}},
 		{argCase: argCase{name: "bad on-fail", args: "x ocf:heartbeat:Dummy op monitor on-fail=explode", err: `bad on-fail "explode"`}},
+		{argCase: argCase{name: "bad check level", args: "x ocf:heartbeat:Dummy op monitor OCF_CHECK_LEVEL=deep", err: `OCF_CHECK_LEVEL "deep": want a depth`}},
 		{argCase: argCase{name: "unknown op role", args: "x ocf:heartbeat:Dummy op monitor role=Leader", err: `unknown role "Leader"`}},
 		{argCase: argCase{name: "utilization not integer", args: "x ocf:heartbeat:Dummy utilization cpu=lots", err: "cpu=lots: want an integer"}},
 		{argCase: argCase{name: "before without group", args: "x ocf:heartbeat:Dummy", err: "--before and --after need --group"}, opts: createOpts{Before: "y"}},

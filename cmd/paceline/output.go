@@ -95,6 +95,9 @@ func opString(o cib.Op) string {
 	if o.OnFail != "" {
 		parts = append(parts, "on-fail="+o.OnFail)
 	}
+	if o.CheckLevel > 0 {
+		parts = append(parts, fmt.Sprintf("OCF_CHECK_LEVEL=%d", o.CheckLevel))
+	}
 	return strings.Join(parts, " ")
 }
 
