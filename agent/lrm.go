@@ -6,6 +6,8 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"os"
+	"path/filepath"
 	"strings"
 	"time"
 
@@ -26,10 +28,17 @@ func (a *Agent) newLRM(ctx context.Context) *lrm.Manager {
 		sd = s
 	}
 	grace, _ := a.cfg.Resources.killGrace() // checked by Validate
+	ocfRunner := &lrm.OCF{Root: a.cfg.Resources.OCFRoot, Grace: grace, Env: []string{"PACELINE_SOCKET=" + a.cfg.APISocket}}
+	if dir, err := a.pacemakerShims(); err != nil {
+		a.log.Warn("no crm_attribute/crm_master/crm_node/attrd_updater for OCF agents", "err", err)
+	} else {
+		ocfRunner.Path = dir
+		ocfRunner.Env = append(ocfRunner.Env, "HA_SBIN_DIR="+dir)
+	}
 	return lrm.New(lrm.Options{
 		Node:        a.cfg.Name,
 		MaxParallel: a.cfg.Resources.MaxParallel,
-		OCF:         &lrm.OCF{Root: a.cfg.Resources.OCFRoot, Grace: grace},
+		OCF:         ocfRunner,
 		LSB:         &lrm.LSB{Grace: grace},
 		Systemd:     sd,
 		Builtin:     &lrm.Builtin{Agents: agents.Builtins(ctx), Log: a.log, Attrs: a.attrsForAgents()},
@@ -254,4 +263,33 @@ func (a *Agent) attrsForAgents() ocf.Attrs {
 		return nil
 	}
 	return a.ms
+}
+
+// pacemakerShims makes DATA-DIR/bin with crm_attribute, crm_master,
+// crm_node and attrd_updater as links to this binary, which answers to
+// those names (cmd/paceline/crmshim.go): Debian's OCF agents find them
+// through HA_SBIN_DIR and PATH and run under Paceline as under Pacemaker.
+func (a *Agent) pacemakerShims() (string, error) {
+	exe, err := os.Executable()
+	if err != nil {
+		return "", err
+	}
+	if exe, err = filepath.EvalSymlinks(exe); err != nil {
+		return "", err
+	}
+	dir := filepath.Join(a.cfg.DataDir, "bin")
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return "", err
+	}
+	for _, name := range []string{"crm_attribute", "crm_master", "crm_node", "attrd_updater"} {
+		link := filepath.Join(dir, name)
+		if cur, err := os.Readlink(link); err == nil && cur == exe {
+			continue
+		}
+		_ = os.Remove(link)
+		if err := os.Symlink(exe, link); err != nil {
+			return "", err
+		}
+	}
+	return dir, nil
 }

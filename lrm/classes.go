@@ -27,6 +27,9 @@ type OCF struct {
 	// Path, if set, is put before basePath in the agents' PATH (the
 	// controller's crm_attribute and crm_master shims).
 	Path string
+	// Env is added to every agent's environment (HA_SBIN_DIR pointing at
+	// the shims, PACELINE_SOCKET).
+	Env []string
 }
 
 func (o *OCF) root() string { return cmp.Or(o.Root, ocf.DefaultRoot) }
@@ -41,6 +44,7 @@ func (o *OCF) Run(ctx context.Context, req Request) Result {
 	path := o.AgentPath(req.Agent)
 	act := &ocf.Action{Name: req.Action, Instance: req.Rsc, Params: req.Params, Meta: req.Meta, Interval: req.Interval, Timeout: req.Timeout, CheckLevel: req.CheckLevel}
 	env := append(ocf.Env(o.root(), req.Agent.Provider, req.Agent.Type, act), agentPath(o.Path), "LC_ALL=C", "HA_RSCTMP=/run/resource-agents")
+	env = append(env, o.Env...)
 	p := runProcess(ctx, path, []string{req.Action}, env, grace(o.Grace))
 	return resultOf(p, func(code int) int { return code })
 }

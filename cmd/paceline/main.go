@@ -70,6 +70,9 @@ func newRootCmd(stdout, stderr io.Writer) *cobra.Command {
 }
 
 func main() {
+	if isShim(os.Args[0]) {
+		shimMain() // called as crm_attribute, crm_master, crm_node or attrd_updater
+	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	root := newRootCmd(os.Stdout, os.Stderr)
