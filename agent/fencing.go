@@ -74,14 +74,24 @@ func (f *fenceState) markFenced(op fencing.Op) {
 	}
 }
 
-// isFenced reports whether m, a member that is not alive, was fenced
-// since it was last seen alive (a fence of an earlier life does not
-// count).
+// isFenced reports whether m, a member that is not alive, was fenced in
+// its current absence: the fence came no earlier than the last time it
+// was heard before it was lost — or than the moment gossip declared it
+// lost (m.Since), whichever is earlier. (A node coming back is heard by
+// heartbeat a moment before gossip calls it alive again; that must not
+// undo its fence, or the survivor would fence it again as it boots.)
 func (f *fenceState) isFenced(m messaging.Member, lastHeard time.Time) bool {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	at, ok := f.fenced[m.Name]
-	return ok && !at.Before(lastHeard)
+	if !ok {
+		return false
+	}
+	ref := lastHeard
+	if !m.Since.IsZero() && (ref.IsZero() || m.Since.Before(ref)) {
+		ref = m.Since
+	}
+	return !at.Before(ref)
 }
 
 // fencedEver reports a recorded fence of node (in this agent's life).
