@@ -77,7 +77,10 @@ func stateRoles(action string) (done, failed string, ok bool) {
 // recurring monitor whose newer result says something else. ok is false
 // when nothing tells the state.
 func resourceState(h lrm.History) (scheduler.ResourceState, bool) {
-	rs := scheduler.ResourceState{ID: primitiveOf(h.Rsc), FailCount: h.FailCount()}
+	rs := scheduler.ResourceState{ID: primitiveOf(h.Rsc), FailCount: h.FailCount(), MonitorsKnown: true}
+	for _, r := range h.Recurring {
+		rs.Monitors = append(rs.Monitors, cib.Duration(r.Interval))
+	}
 	if h.LastFailure != nil && rs.FailCount > 0 {
 		rs.LastFailure = h.LastFailure.Started
 	}

@@ -515,6 +515,17 @@ func (w *world) buildActions() error {
 					m := emit(p, Action{Op: OpMonitor, Interval: o.Interval.D(), Role: o.Role, Instance: s.inst, Timeout: o.Timeout.D()}, s.node)
 					g.edge(last, m)
 				}
+			} else if !changed && s.to != "" && s.to == s.from && !s.stops() {
+				// It stays as it is: start any configured monitor that is
+				// known not to run (a transition aborted between a start
+				// and its monitor).
+				if r, ok := p.runningOn(s.node); ok && r.monitorsKnown {
+					for _, o := range monitorsFor(p, s.to) {
+						if !slices.Contains(r.monitors, o.Interval) {
+							emit(p, Action{Op: OpMonitor, Interval: o.Interval.D(), Role: o.Role, Instance: s.inst, Timeout: o.Timeout.D(), Reason: "its recurring monitor is not running"}, s.node)
+						}
+					}
+				}
 			}
 		}
 	}

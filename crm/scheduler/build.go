@@ -119,6 +119,9 @@ type runState struct {
 	// demote: a promoted instance whose failure demotes it (on-fail=demote);
 	// it may be promoted again afterwards, as in Pacemaker.
 	demote bool
+	// monitors are the recurring monitors running for it (if known).
+	monitors      []cib.Duration
+	monitorsKnown bool
 }
 
 type unitKind uint8
@@ -530,6 +533,9 @@ func (w *world) readStatus(st *Status) error {
 				p.banned[ni] = "its start failed here (start-failure-is-fatal)"
 			}
 			r := runState{node: ni, role: role, failed: rs.Failed, failedOp: rs.FailedOp}
+			if rs.MonitorsKnown {
+				r.monitorsKnown, r.monitors = true, rs.Monitors
+			}
 			switch {
 			case role == cib.RoleStopped && rs.Failed:
 				// Failed and since stopped: its on-fail still holds.
@@ -562,4 +568,14 @@ func (w *world) readStatus(st *Status) error {
 type clearFC struct {
 	p    *prim
 	node int
+}
+
+// runningOn is p's running state on node ni.
+func (p *prim) runningOn(ni int) (runState, bool) {
+	for _, r := range p.running {
+		if r.node == ni {
+			return r, true
+		}
+	}
+	return runState{}, false
 }

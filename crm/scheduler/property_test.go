@@ -22,6 +22,7 @@ package scheduler_test
 import (
 	"fmt"
 	"maps"
+	"reflect"
 	"runtime/debug"
 	"slices"
 	"strconv"
@@ -647,7 +648,7 @@ func (f *facts) onFails(id string, r scheduler.ResourceState) []string {
 // nodeOf finds the node an entry is listed on (entries are values).
 func nodeOf(f *facts, id string, r scheduler.ResourceState) string {
 	for node, rs := range f.prims[id].entries {
-		if slices.Contains(rs, r) {
+		if slices.ContainsFunc(rs, func(x scheduler.ResourceState) bool { return reflect.DeepEqual(x, r) }) {
 			return node
 		}
 	}

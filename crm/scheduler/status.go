@@ -78,6 +78,14 @@ type ResourceState struct {
 	// LastFailure is when it last did (for failure-timeout).
 	FailCount   int       `json:"fail-count,omitempty" yaml:"fail-count,omitempty"`
 	LastFailure time.Time `json:"last-failure,omitzero" yaml:"last-failure,omitempty"`
+	// Monitors are the intervals of the recurring monitors running for it
+	// here, when MonitorsKnown (the live cluster always knows; a status
+	// file without the field says nothing, and nothing is planned for
+	// them). A configured monitor missing there is started again, as
+	// Pacemaker does: a transition aborted after a start but before its
+	// monitor must not leave the resource unmonitored.
+	Monitors      []cib.Duration `json:"monitors,omitempty" yaml:"monitors,omitempty"`
+	MonitorsKnown bool           `json:"monitors-known,omitempty" yaml:"monitors-known,omitempty"`
 }
 
 // DecodeStatusYAML reads a status file strictly: unknown fields are errors.
