@@ -8,7 +8,9 @@ import (
 	"context"
 
 	"github.com/paceline/paceline/agents/dummy"
+	"github.com/paceline/paceline/agents/nginx"
 	"github.com/paceline/paceline/agents/ocf"
+	"github.com/paceline/paceline/agents/ping"
 	"github.com/paceline/paceline/agents/vip"
 )
 
@@ -22,7 +24,7 @@ func Builtins(bg context.Context) map[string]ocf.Agent {
 		vipOpts = append(vipOpts, vip.WithBackground(bg))
 	}
 	out := map[string]ocf.Agent{}
-	for _, a := range []ocf.Agent{dummy.New(), vip.New(vipOpts...)} {
+	for _, a := range []ocf.Agent{dummy.New(), nginx.New(), ping.New(ping.Executable(bg == nil)), vip.New(vipOpts...)} {
 		out[a.Name()] = a
 	}
 	return out
