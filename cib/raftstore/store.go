@@ -432,8 +432,8 @@ func (s *Store) Apply(ctx context.Context, cmd cib.Command) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := s.WaitApplied(ctx, res.Index); err != nil {
-		return nil, fmt.Errorf("committed at index %d but not yet applied here: %w", res.Index, err)
+	if err := s.waitEpoch(ctx, res.Epoch); err != nil {
+		return nil, fmt.Errorf("committed at index %d (epoch %d) but not yet applied here: %w", res.Index, res.Epoch, err)
 	}
 	return res, nil
 }
@@ -523,11 +523,15 @@ func (s *Store) nudge() {
 	}()
 }
 
-// WaitApplied waits until this replica has applied index.
-func (s *Store) WaitApplied(ctx context.Context, index uint64) error {
+// waitEpoch waits until this replica's configuration has reached epoch
+// (read your writes). Epochs only grow, by one per applied change, and a
+// snapshot restored here carries its epoch too. (raft's own applied index
+// is no good for this: raft advances it when it hands entries to the FSM,
+// before the FSM has applied them.)
+func (s *Store) waitEpoch(ctx context.Context, epoch uint64) error {
 	for {
-		applied, ch := s.fsm.state()
-		if applied >= index || s.r().AppliedIndex() >= index {
+		_, ch := s.fsm.state()
+		if s.fsm.cur.Load().Epoch >= epoch {
 			return nil
 		}
 		select {
