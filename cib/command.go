@@ -46,6 +46,7 @@ const (
 	TypeDeleteFenceDevice   CommandType = 24
 	TypeAddFenceLevel       CommandType = 25
 	TypeDeleteFenceLevel    CommandType = 26
+	TypeSetAgentAttributes  CommandType = 27
 )
 
 // Command is one typed change of the configuration. Apply changes c, a
@@ -92,6 +93,7 @@ var commandTable = map[CommandType]commandInfo{
 	TypeDeleteFenceDevice:   {"DeleteFenceDevice", 1, func() Command { return &DeleteFenceDevice{} }},
 	TypeAddFenceLevel:       {"AddFenceLevel", 1, func() Command { return &AddFenceLevel{} }},
 	TypeDeleteFenceLevel:    {"DeleteFenceLevel", 1, func() Command { return &DeleteFenceLevel{} }},
+	TypeSetAgentAttributes:  {"SetAgentAttributes", 1, func() Command { return &SetAgentAttributes{} }},
 }
 
 // String names the command type.
@@ -760,6 +762,22 @@ func (s *SetProperties) Apply(c *Config) ([]string, error) {
 		return nil, errors.New("set properties: nothing to change")
 	}
 	c.Properties = s.Patch.apply(c.Properties)
+	return nil, nil
+}
+
+// SetAgentAttributes sets and unsets agents' cluster-wide attributes
+// (crm_attribute --type crm_config).
+type SetAgentAttributes struct {
+	Patch Patch `json:"patch"`
+}
+
+func (*SetAgentAttributes) Type() CommandType { return TypeSetAgentAttributes }
+
+func (s *SetAgentAttributes) Apply(c *Config) ([]string, error) {
+	if s.Patch.IsZero() {
+		return nil, errors.New("set agent attributes: nothing to change")
+	}
+	c.AgentAttributes = s.Patch.apply(c.AgentAttributes)
 	return nil, nil
 }
 

@@ -48,11 +48,21 @@ func fenceCommandCases() []commandCase {
 				}
 			}},
 		{name: "stonith/level-delete-missing", cmd: &DeleteFenceLevel{Target: "n2"}, wantErr: "has no fence levels", object: "n2"},
+		// Agents' cluster-wide attributes (crm_attribute --type crm_config).
+		{name: "agent-attrs/set", cmd: &SetAgentAttributes{Patch: Patch{Set: map[string]string{"redis_REPL_INFO": "n1"}}},
+			check: func(t *testing.T, c *Config) {
+				if c.AgentAttributes["redis_REPL_INFO"] != "n1" {
+					t.Errorf("not set: %v", c.AgentAttributes)
+				}
+			}},
+		{name: "agent-attrs/bad-name", cmd: &SetAgentAttributes{Patch: Patch{Set: map[string]string{"a b": "1"}}}, wantErr: "must not contain"},
+		{name: "agent-attrs/nothing", cmd: &SetAgentAttributes{}, wantErr: "nothing to change"},
 	}
 }
 
 func fenceSampleCommands() []Command {
 	return []Command{
+		&SetAgentAttributes{Patch: Patch{Set: map[string]string{"redis_REPL_INFO": "n1"}, Unset: []string{"x"}}},
 		&CreateFenceDevice{Device: FenceDevice{ID: "pdu", Agent: "fence_apc", Params: map[string]string{"ip": "192.0.2.9"}, Meta: map[string]string{"target-role": "Stopped"}}},
 		&UpdateFenceDevice{ID: "pdu", Params: Patch{Set: map[string]string{"ip": "192.0.2.10"}, Unset: []string{"login"}}},
 		&DeleteFenceDevice{ID: "pdu"},

@@ -31,6 +31,11 @@ type Config struct {
 	// Alerts are external programs run on cluster events ("Pacemaker
 	// Explained", Alerts).
 	Alerts []Alert `json:"alerts,omitempty" yaml:"alerts,omitempty"`
+	// AgentAttributes are cluster-wide name=value pairs that resource
+	// agents keep (Pacemaker's crm_config attributes outside the cluster
+	// options, written by `crm_attribute --type crm_config`, e.g. Debian's
+	// redis agent's REPL_INFO). Paceline does not interpret them.
+	AgentAttributes map[string]string `json:"agent-attributes,omitempty" yaml:"agent-attributes,omitempty"`
 }
 
 // Change records the command that produced an epoch.
@@ -282,6 +287,8 @@ func (c *Config) Clone() *Config {
 		FenceDevices: slices.Clone(c.FenceDevices),
 		FenceLevels:  slices.Clone(c.FenceLevels),
 		Alerts:       cloneAlerts(c.Alerts),
+
+		AgentAttributes: maps.Clone(c.AgentAttributes),
 	}
 	if c.LastChange != nil {
 		lc := *c.LastChange

@@ -67,6 +67,7 @@ func (c *Config) Validate() error {
 	v.checkOrders()
 	v.checkOrderCycles()
 	v.checkFencing()
+	v.checkParams("agent-attributes", v.c.AgentAttributes)
 	v.checkAlerts() // last: see checkAlerts
 	if len(v.problems) == 0 {
 		return nil

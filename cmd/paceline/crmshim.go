@@ -189,7 +189,7 @@ func (s *shim) attribute(ctx context.Context, args []string, master bool) error 
 		case "nodes":
 			lifetime = "forever"
 		case "crm_config":
-			return fmt.Errorf("cluster properties (--type crm_config) are set with `paceline property set`; %s cannot store %q", s.name, name)
+			lifetime = "cluster"
 		default:
 			return fmt.Errorf("--type %q: want status, nodes or crm_config", t)
 		}
@@ -214,7 +214,7 @@ func (s *shim) attribute(ctx context.Context, args []string, master bool) error 
 	if lifetime == "" {
 		lifetime = "forever" // crm_attribute's default for node attributes
 	}
-	if lifetime != "reboot" && lifetime != "forever" {
+	if lifetime != "reboot" && lifetime != "forever" && lifetime != "cluster" {
 		return fmt.Errorf("--lifetime %q: want reboot or forever", lifetime)
 	}
 	node, ok := first(opts, "N", "node")
@@ -258,13 +258,31 @@ func (s *shim) attribute(ctx context.Context, args []string, master bool) error 
 }
 
 func scope(lifetime string) string {
-	if lifetime == "reboot" {
+	switch lifetime {
+	case "reboot":
 		return "status"
+	case "cluster":
+		return "crm_config"
 	}
 	return "nodes"
 }
 
 func (s *shim) set(ctx context.Context, node, local, name, value, lifetime string, del bool) error {
+	if lifetime == "cluster" {
+		// Cluster options are the operator's (`paceline property set`);
+		// anything else is an agent's own cluster-wide attribute.
+		if _, ok := cib.PropertyDefs[name]; ok {
+			return fmt.Errorf("%s is a cluster property: set it with `paceline property set`", name)
+		}
+		p := cib.Patch{}
+		if del {
+			p.Unset = []string{name}
+		} else {
+			p.Set = map[string]string{name: value}
+		}
+		_, err := s.c.Apply(ctx, &cib.SetAgentAttributes{Patch: p}, false)
+		return err
+	}
 	if lifetime == "reboot" {
 		if node != local {
 			return fmt.Errorf("transient attributes are set by the node they belong to: %s is not this node (%s)", node, local)
@@ -293,6 +311,13 @@ func (s *shim) get(ctx context.Context, node, name, lifetime string) (string, bo
 	cfg, err := s.c.Config(ctx)
 	if err != nil {
 		return "", false, fmt.Errorf("no local Paceline agent: %w", err)
+	}
+	if lifetime == "cluster" {
+		if v, ok := cfg.Properties[name]; ok {
+			return v, true, nil
+		}
+		v, ok := cfg.AgentAttributes[name]
+		return v, ok, nil
 	}
 	n := cfg.Node(node)
 	if n == nil {

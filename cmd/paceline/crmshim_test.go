@@ -76,6 +76,14 @@ func TestPacemakerToolShims(t *testing.T) {
 	want(out, code, "", 0)
 	out, code = run(nil, "attrd_updater", "-n", "pingd", "-Q")
 	want(out, code, `value="3"`, 0)
-	out, code = run(nil, "crm_attribute", "--type", "crm_config", "--name", "x", "-v", "1")
+	// Agents' cluster-wide attributes (Debian's redis keeps REPL_INFO so).
+	out, code = run(nil, "crm_attribute", "--type", "crm_config", "--name", "redis_REPL_INFO", "-s", "redis_replication", "-v", "n1")
+	want(out, code, "", 0)
+	out, code = run(nil, "crm_attribute", "--type", "crm_config", "--name", "redis_REPL_INFO", "-s", "redis_replication", "-G", "-q")
+	want(out, code, "n1", 0)
+	if got := a.config(t).AgentAttributes["redis_REPL_INFO"]; got != "n1" {
+		t.Fatalf("agent attribute = %q, want n1", got)
+	}
+	out, code = run(nil, "crm_attribute", "--type", "crm_config", "--name", "stonith-enabled", "-v", "true")
 	want(out, code, "paceline property set", 1)
 }
