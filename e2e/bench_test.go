@@ -25,7 +25,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/vishvananda/netns"
 	"golang.org/x/net/icmp"
 	"golang.org/x/net/ipv4"
 
@@ -82,47 +81,7 @@ func startProber(t *testing.T, lab *Lab, host, dst string) *prober {
 // which enters the namespace and goes back; the socket stays in the
 // namespace it was made in.
 func listenICMPIn(nsName string) (*icmp.PacketConn, error) {
-	type result struct {
-		c   *icmp.PacketConn
-		err error
-	}
-	ch := make(chan result, 1)
-	go func() {
-		runtime.LockOSThread()
-		orig, err := netns.Get()
-		if err != nil {
-			runtime.UnlockOSThread()
-			ch <- result{nil, err}
-			return
-		}
-		defer orig.Close()
-		target, err := netns.GetFromName(nsName)
-		if err != nil {
-			runtime.UnlockOSThread()
-			ch <- result{nil, err}
-			return
-		}
-		defer target.Close()
-		if err := netns.Set(target); err != nil {
-			runtime.UnlockOSThread()
-			ch <- result{nil, err}
-			return
-		}
-		c, err := icmp.ListenPacket("ip4:icmp", "0.0.0.0")
-		if serr := netns.Set(orig); serr != nil {
-			// The thread stays locked: the runtime ends it with this
-			// goroutine instead of reusing it in the wrong namespace.
-			if c != nil {
-				c.Close()
-			}
-			ch <- result{nil, fmt.Errorf("back to the original namespace: %w", serr)}
-			return
-		}
-		runtime.UnlockOSThread()
-		ch <- result{c, err}
-	}()
-	r := <-ch
-	return r.c, r.err
+	return InNetns(nsName, func() (*icmp.PacketConn, error) { return icmp.ListenPacket("ip4:icmp", "0.0.0.0") })
 }
 
 func (p *prober) close() {

@@ -7,12 +7,16 @@ package e2e
 import (
 	"bytes"
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
+	"runtime"
 	"strconv"
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/vishvananda/netns"
 )
 
 // Lab is a set of test hosts (network namespaces) on one bridge, which
@@ -136,3 +140,50 @@ func (p *Proc) Stop(sig syscall.Signal) {
 
 // Output returns what the process printed so far (read after Stop).
 func (p *Proc) Output() string { return p.out.String() }
+
+// InNetns runs open on a thread that has entered the named network
+// namespace, then goes back; what open makes (a socket) stays in that
+// namespace. If the thread cannot go back it stays locked, and the runtime
+// ends it with its goroutine instead of reusing it in the wrong namespace.
+func InNetns[T io.Closer](nsName string, open func() (T, error)) (T, error) {
+	type result struct {
+		v   T
+		err error
+	}
+	ch := make(chan result, 1)
+	go func() {
+		var zero T
+		runtime.LockOSThread()
+		orig, err := netns.Get()
+		if err != nil {
+			runtime.UnlockOSThread()
+			ch <- result{zero, err}
+			return
+		}
+		defer orig.Close()
+		target, err := netns.GetFromName(nsName)
+		if err != nil {
+			runtime.UnlockOSThread()
+			ch <- result{zero, err}
+			return
+		}
+		defer target.Close()
+		if err := netns.Set(target); err != nil {
+			runtime.UnlockOSThread()
+			ch <- result{zero, err}
+			return
+		}
+		v, err := open()
+		if serr := netns.Set(orig); serr != nil {
+			if err == nil {
+				_ = v.Close()
+			}
+			ch <- result{zero, fmt.Errorf("back to the original namespace: %w", serr)}
+			return
+		}
+		runtime.UnlockOSThread()
+		ch <- result{v, err}
+	}()
+	r := <-ch
+	return r.v, r.err
+}
