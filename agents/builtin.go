@@ -11,6 +11,7 @@ import (
 	"github.com/paceline/paceline/agents/nginx"
 	"github.com/paceline/paceline/agents/ocf"
 	"github.com/paceline/paceline/agents/ping"
+	"github.com/paceline/paceline/agents/redis"
 	"github.com/paceline/paceline/agents/vip"
 )
 
@@ -24,7 +25,7 @@ func Builtins(bg context.Context) map[string]ocf.Agent {
 		vipOpts = append(vipOpts, vip.WithBackground(bg))
 	}
 	out := map[string]ocf.Agent{}
-	for _, a := range []ocf.Agent{dummy.New(), nginx.New(), ping.New(ping.Executable(bg == nil)), vip.New(vipOpts...)} {
+	for _, a := range []ocf.Agent{dummy.New(), nginx.New(), ping.New(ping.Executable(bg == nil)), redis.New(), vip.New(vipOpts...)} {
 		out[a.Name()] = a
 	}
 	return out

@@ -3,6 +3,7 @@ package crm
 import (
 	"context"
 	"fmt"
+	"maps"
 	"sync"
 	"time"
 
@@ -85,7 +86,7 @@ func (n *NodeExecutor) Handle(ctx context.Context, o Order) lrm.Result {
 		return lrm.Result{RC: ocf.Success, Status: lrm.StatusDone}
 	case scheduler.OpFence:
 		return lrm.Result{RC: ocf.ErrUnimplemented, Status: lrm.StatusError, Reason: "a fence is run by the DC's fencer, never sent to a node"}
-	case scheduler.OpStart, scheduler.OpStop, scheduler.OpPromote, scheduler.OpDemote, scheduler.OpMonitor:
+	case scheduler.OpStart, scheduler.OpStop, scheduler.OpPromote, scheduler.OpDemote, scheduler.OpMonitor, scheduler.OpNotify:
 	default:
 		return lrm.Result{RC: ocf.ErrArgs, Status: lrm.StatusError, Reason: fmt.Sprintf("unknown operation %q", a.Op)}
 	}
@@ -114,6 +115,19 @@ func (n *NodeExecutor) Handle(ctx context.Context, o Order) lrm.Result {
 		// The monitors were made for the old role; the plan starts the
 		// new role's.
 		n.LRM.CancelRecurring(name)
+	}
+	if a.Op == scheduler.OpNotify && a.Notify != nil {
+		// Pacemaker's OCF_RESKEY_CRM_meta_notify_* variables.
+		req.Meta = maps.Clone(req.Meta)
+		maps.Copy(req.Meta, a.Notify.Vars)
+		req.Meta["notify_type"], req.Meta["notify_operation"] = a.Notify.Type, a.Notify.Operation
+		r := n.LRM.Exec(ctx, req).Result
+		if !r.OK() {
+			// As Pacemaker, a failed notification fails nothing: the
+			// transition goes on (the history keeps the failure).
+			return lrm.Result{RC: ocf.Success, Status: lrm.StatusDone, Reason: "notify failed (ignored): " + r.Reason}
+		}
+		return r
 	}
 	return n.LRM.Exec(ctx, req).Result
 }

@@ -85,7 +85,9 @@ func failed(req Request, r Result, expect int) bool {
 			return r.RC != expect
 		}
 		return r.RC != ocf.Success && r.RC != ocf.NotRunning && r.RC != ocf.RunningPromoted
-	case ocf.MetaData, ocf.ValidateAll:
+	case ocf.MetaData, ocf.ValidateAll, ocf.Notify:
+		// A notification's result fails nothing (Pacemaker ignores it):
+		// no fail count, no recovery.
 		return false
 	}
 	return r.RC != ocf.Success

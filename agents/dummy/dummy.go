@@ -135,7 +135,26 @@ func (d *Agent) Run(ctx context.Context, a *ocf.Action) int {
 			return ocf.NotRunning
 		}
 		return write(a, path, roleStarted)
-	case ocf.Notify, ocf.Reload:
+	case ocf.Notify:
+		// Kept for tests: one line per notification, next to the state
+		// file (PATH.notify): "TYPE-OPERATION start=... stop=... ...".
+		line := fmt.Sprintf("%s-%s start=%s stop=%s promote=%s demote=%s active=%s\n", a.Meta["notify_type"], a.Meta["notify_operation"],
+			a.Meta["notify_start_uname"], a.Meta["notify_stop_uname"], a.Meta["notify_promote_uname"], a.Meta["notify_demote_uname"], a.Meta["notify_active_uname"])
+		f, err := os.OpenFile(path+".notify", os.O_APPEND|os.O_CREATE|os.O_WRONLY, 0o644)
+		if err != nil {
+			a.Printf("notify: %v", err)
+			return ocf.ErrGeneric
+		}
+		_, err = f.WriteString(line)
+		if cerr := f.Close(); err == nil {
+			err = cerr
+		}
+		if err != nil {
+			a.Printf("notify: %v", err)
+			return ocf.ErrGeneric
+		}
+		return ocf.Success
+	case ocf.Reload:
 		return ocf.Success
 	}
 	return ocf.ErrUnimplemented

@@ -548,6 +548,7 @@ func (w *world) buildActions() error {
 		g.edgesAll(fences, gated, "fencing done")
 	}
 	w.orderEdges(g)
+	w.notifications(g, emit)
 	return w.finish(g)
 }
 

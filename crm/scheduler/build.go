@@ -148,6 +148,7 @@ type unit struct {
 	promotable                   bool
 	promotedMax, promotedNodeMax int
 	interleave, ordered          bool
+	notify                       bool // meta notify=true: instances are told of each other's actions
 
 	state    int // 0 unassigned, 1 assigning, 2 done
 	fixed    bool
@@ -439,6 +440,7 @@ func (w *world) buildResources() error {
 		u.promotedNodeMax = atoiDefault(w.meta(chain, "promoted-node-max"), 1)
 		u.interleave = parseBool(w.meta(chain, "interleave"))
 		u.ordered = parseBool(w.meta(chain, "ordered"))
+		u.notify = parseBool(w.meta(chain, "notify"))
 		w.units = append(w.units, u)
 	}
 	for _, u := range w.units {

@@ -74,6 +74,7 @@ const (
 	OpFence          = "fence"
 	OpClearFailcount = "clear-failcount"
 	OpPseudo         = "pseudo" // an ordering point with nothing to run
+	OpNotify         = "notify" // a clone notification (meta notify=true)
 )
 
 // Action is one step of a transition.
@@ -99,10 +100,23 @@ type Action struct {
 	Implied bool `json:"implied,omitempty"`
 	// Label names a pseudo action (e.g. "web-group running").
 	Label string `json:"label,omitempty"`
+	// Notify is a notification's content (Op notify).
+	Notify *Notify `json:"notify,omitempty"`
 	// After lists the IDs of the actions that must complete first.
 	After []int `json:"after,omitempty"`
 	// Reason says why the action is there.
 	Reason string `json:"reason,omitempty"`
+}
+
+// Notify is what a clone notification tells an instance, as Pacemaker's
+// OCF_RESKEY_CRM_meta_notify_* variables: the type (pre or post), the
+// operation notified (start, stop, promote, demote), and Vars such as
+// notify_start_uname (space-separated node names) and
+// notify_start_resource (instance names).
+type Notify struct {
+	Type      string            `json:"type"`
+	Operation string            `json:"operation"`
+	Vars      map[string]string `json:"vars,omitempty"`
 }
 
 // IsProbe reports whether the action is a probe (a one-shot monitor).
@@ -120,6 +134,8 @@ func (a *Action) String() string {
 		return "fence " + a.Node
 	case a.Op == OpPseudo:
 		return a.Label
+	case a.Op == OpNotify && a.Notify != nil:
+		return "notify " + a.Notify.Type + "-" + a.Notify.Operation + " " + rsc + " on " + a.Node
 	case a.IsProbe():
 		return "probe " + rsc + " on " + a.Node
 	case a.Op == OpMonitor:

@@ -1,0 +1,271 @@
+package redis
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+)
+
+// This file holds the agent's dealings with the redis-server process:
+// its generated configuration, the pid file, /proc, and signals — always
+// to a PID read from the pid file and checked to be redis-server, never
+// by name.
+
+// proc is a running redis-server.
+type proc struct {
+	Pid   int
+	Start uint64 // its start time (/proc/PID/stat), which tells it from a later process with its PID
+}
+
+// alive reports whether p still runs: its PID is alive and was started
+// when p was.
+func (p *proc) alive() bool {
+	comm, state, start, err := readStat(p.Pid)
+	_ = comm
+	return err == nil && state != 'Z' && state != 'X' && start == p.Start
+}
+
+// readStat reads a process's command name, state and start time.
+func readStat(pid int) (comm string, state byte, start uint64, err error) {
+	b, err := os.ReadFile(filepath.Join("/proc", strconv.Itoa(pid), "stat"))
+	if err != nil {
+		return "", 0, 0, err
+	}
+	s := string(b)
+	open, end := strings.IndexByte(s, '('), strings.LastIndexByte(s, ')')
+	if open < 0 || end < open {
+		return "", 0, 0, fmt.Errorf("/proc/%d/stat: unexpected format", pid)
+	}
+	f := strings.Fields(s[end+1:])
+	if len(f) < 20 || len(f[0]) != 1 {
+		return "", 0, 0, fmt.Errorf("/proc/%d/stat: unexpected format", pid)
+	}
+	start, err = strconv.ParseUint(f[19], 10, 64)
+	if err != nil {
+		return "", 0, 0, fmt.Errorf("/proc/%d/stat: unexpected format", pid)
+	}
+	return s[open+1 : end], f[0][0], start, nil
+}
+
+// isRedis reports whether a process is a redis-server: its command
+// name is the binary's (the kernel keeps 15 bytes), or its title
+// ("redis-server 127.0.0.1:6379") starts so.
+func isRedis(pid int, comm, binary string) bool {
+	want := filepath.Base(binary)
+	if len(want) > 15 {
+		want = want[:15]
+	}
+	if comm == want || comm == "redis-server" {
+		return true
+	}
+	b, err := os.ReadFile(filepath.Join("/proc", strconv.Itoa(pid), "cmdline"))
+	return err == nil && bytes.HasPrefix(b, []byte("redis-server"))
+}
+
+// readPid reads the pid file and checks that it names a live
+// redis-server; nil (with the reason) when not. Only an unreadable pid
+// file is an error.
+func readPid(pidFile, binary string) (*proc, string, error) {
+	b, err := os.ReadFile(pidFile)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		return nil, "no pid file " + pidFile, nil
+	case err != nil:
+		return nil, "", fmt.Errorf("reading pid file: %w", err)
+	}
+	s := strings.TrimSpace(string(b))
+	pid, err := strconv.Atoi(s)
+	if err != nil || pid <= 0 {
+		return nil, fmt.Sprintf("pid file %s holds no PID (%.20q)", pidFile, s), nil
+	}
+	comm, state, start, err := readStat(pid)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		return nil, fmt.Sprintf("pid %d (from %s) is gone", pid, pidFile), nil
+	case err != nil:
+		return nil, "", err
+	case state == 'Z' || state == 'X':
+		return nil, fmt.Sprintf("pid %d (from %s) has exited", pid, pidFile), nil
+	case !isRedis(pid, comm, binary):
+		return nil, fmt.Sprintf("pid %d (from %s) is %q, not redis-server", pid, pidFile, comm), nil
+	}
+	return &proc{Pid: pid, Start: start}, "", nil
+}
+
+// signal sends sig to p unless it is gone.
+func (p *proc) signal(sig syscall.Signal) error {
+	if !p.alive() {
+		return nil
+	}
+	if err := syscall.Kill(p.Pid, sig); err != nil && !errors.Is(err, syscall.ESRCH) {
+		return fmt.Errorf("sending %v to redis-server pid %d: %w", sig, p.Pid, err)
+	}
+	return nil
+}
+
+// waitGone polls until p is gone (true), until, or ctx's end.
+func waitGone(ctx context.Context, p *proc, until time.Time) bool {
+	for {
+		if !p.alive() {
+			return true
+		}
+		if !time.Now().Before(until) || !sleep(ctx, min(20*time.Millisecond, time.Until(until))) {
+			return !p.alive()
+		}
+	}
+}
+
+// quote writes s as a redis configuration argument: in double quotes,
+// with every byte outside printable ASCII, and quotes and backslashes,
+// as \xHH (redis's sdssplitargs reads these).
+func quote(s string) string {
+	var b strings.Builder
+	b.WriteByte('"')
+	for i := 0; i < len(s); i++ {
+		ch := s[i]
+		if ch < 0x20 || ch >= 0x7f || ch == '"' || ch == '\\' || ch == '\'' {
+			fmt.Fprintf(&b, "\\x%02x", ch)
+			continue
+		}
+		b.WriteByte(ch)
+	}
+	b.WriteByte('"')
+	return b.String()
+}
+
+// placeholder is the primary a waiting instance follows: loopback port
+// 0, where nothing can listen, so the instance stays a read-only replica
+// with its link down and never sends a packet off the host.
+const (
+	placeholderHost = "127.0.0.1"
+	placeholderPort = 0
+)
+
+// confText is the generated configuration: the operator's file first
+// (included), then the agent's settings, which win. follow is the
+// primary to start as a replica of ("" for the placeholder).
+func (c *config) confText(password, follow string) string {
+	var b strings.Builder
+	b.WriteString("# Generated by ocf:paceline:redis for " + c.Rsc + "; rewritten at every start.\n")
+	if c.Base != "" {
+		fmt.Fprintf(&b, "include %s\n", quote(c.Base))
+	}
+	fmt.Fprintf(&b, "port %d\n", c.Port)
+	fmt.Fprintf(&b, "bind %s\n", c.Bind)
+	if c.BindSet {
+		b.WriteString("protected-mode no\n")
+	}
+	fmt.Fprintf(&b, "dir %s\n", quote(c.Dir))
+	fmt.Fprintf(&b, "pidfile %s\n", quote(c.PidFile()))
+	fmt.Fprintf(&b, "logfile %s\n", quote(c.LogFile()))
+	b.WriteString("daemonize yes\nsupervised no\n")
+	b.WriteString("replica-read-only yes\n")
+	if c.Announce != "" {
+		fmt.Fprintf(&b, "replica-announce-ip %s\n", c.Announce)
+		fmt.Fprintf(&b, "replica-announce-port %d\n", c.Port)
+	}
+	if password != "" {
+		fmt.Fprintf(&b, "requirepass %s\n", quote(password))
+		fmt.Fprintf(&b, "masterauth %s\n", quote(password))
+		if c.ReplUser != "" {
+			fmt.Fprintf(&b, "masteruser %s\n", quote(c.ReplUser))
+		}
+	}
+	host, port := placeholderHost, strconv.Itoa(placeholderPort)
+	if follow != "" {
+		host, port = splitAddr(follow)
+	}
+	fmt.Fprintf(&b, "replicaof %s %s\n", host, port)
+	return b.String()
+}
+
+// writeConf writes the generated configuration, mode 0600 (it may hold
+// the password), creating the run and data directories.
+func (c *config) writeConf(text string) error {
+	if err := os.MkdirAll(c.RunDir, 0o700); err != nil {
+		return fmt.Errorf("creating run directory: %w", err)
+	}
+	if err := os.MkdirAll(c.Dir, 0o750); err != nil {
+		return fmt.Errorf("creating data directory: %w", err)
+	}
+	tmp := c.ConfFile() + ".tmp"
+	_ = os.Remove(tmp)
+	f, err := os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	if err != nil {
+		return fmt.Errorf("writing configuration: %w", err)
+	}
+	_, err = f.WriteString(text)
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = os.Rename(tmp, c.ConfFile())
+	}
+	if err != nil {
+		_ = os.Remove(tmp)
+		return fmt.Errorf("writing configuration: %w", err)
+	}
+	return nil
+}
+
+// runServer runs redis-server CONF, which daemonizes (the parent exits
+// once the child is forked), in its own process group, and returns its
+// exit code and stderr. The configuration path is its only argument.
+func runServer(ctx context.Context, binary, conf string) (int, string, error) {
+	var stderr bytes.Buffer
+	cmd := exec.Command(binary, conf)
+	cmd.Dir = "/"
+	cmd.Stdout, cmd.Stderr = &stderr, &stderr
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	cmd.WaitDelay = 200 * time.Millisecond
+	if err := cmd.Start(); err != nil {
+		return -1, "", fmt.Errorf("running %s: %w", binary, err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	select {
+	case err := <-done:
+		var ee *exec.ExitError
+		if err != nil && !errors.As(err, &ee) && !errors.Is(err, exec.ErrWaitDelay) {
+			return -1, stderr.String(), err
+		}
+		return cmd.ProcessState.ExitCode(), stderr.String(), nil
+	case <-ctx.Done():
+		_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
+		<-done
+		return -1, stderr.String(), fmt.Errorf("%s: killed: %w", binary, context.Cause(ctx))
+	}
+}
+
+func isExecutable(path string) error {
+	st, err := os.Stat(path)
+	if err != nil {
+		return err
+	}
+	if st.IsDir() || st.Mode()&0o111 == 0 {
+		return errors.New("not an executable file")
+	}
+	return nil
+}
+
+// tailLog is the last lines of the instance's log, for error messages.
+func (c *config) tailLog(n int) string {
+	b, err := os.ReadFile(c.LogFile())
+	if err != nil {
+		return ""
+	}
+	lines := strings.Split(strings.TrimRight(string(b), "\n"), "\n")
+	if len(lines) > n {
+		lines = lines[len(lines)-n:]
+	}
+	return strings.Join(lines, "\n")
+}
