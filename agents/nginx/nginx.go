@@ -94,7 +94,7 @@ func (ag *Agent) Run(ctx context.Context, a *ocf.Action) int {
 			a.Printf("%s: configuration test successful", c.ConfigFile)
 		}
 	}
-	rc := rcOf(err)
+	rc := ocf.RC(err)
 	switch rc {
 	case ocf.Success:
 	case ocf.NotRunning:
@@ -105,42 +105,6 @@ func (ag *Agent) Run(ctx context.Context, a *ocf.Action) int {
 		log.Error("action failed", "rc", rc, "err", err)
 	}
 	return rc
-}
-
-// rcError carries the OCF return code of a failure.
-type rcError struct {
-	rc  int
-	err error
-}
-
-func (e *rcError) Error() string { return e.err.Error() }
-func (e *rcError) Unwrap() error { return e.err }
-
-func failf(rc int, format string, args ...any) error {
-	return &rcError{rc: rc, err: fmt.Errorf(format, args...)}
-}
-
-// rcOf is an error's return code: ErrGeneric unless it says otherwise.
-func rcOf(err error) int {
-	if err == nil {
-		return ocf.Success
-	}
-	if e, ok := errors.AsType[*rcError](err); ok {
-		return e.rc
-	}
-	return ocf.ErrGeneric
-}
-
-// deadline is when the action must be done: the context's deadline, else
-// its timeout from now, else the default timeout.
-func deadline(ctx context.Context, a *ocf.Action) time.Time {
-	if d, ok := ctx.Deadline(); ok {
-		return d
-	}
-	if a.Timeout > 0 {
-		return time.Now().Add(a.Timeout)
-	}
-	return time.Now().Add(ocf.DefaultTimeout)
 }
 
 // sleep waits d, or less if ctx ends (false then).
@@ -168,20 +132,20 @@ func (c *config) running() (pidState, error) {
 // depth 10 and above also asks status_url.
 func (c *config) monitor(ctx context.Context, a *ocf.Action) error {
 	if a.CheckLevel >= 10 && c.StatusURL == "" {
-		return failf(ocf.ErrConfigured, "monitor depth %d needs status_url", a.CheckLevel)
+		return ocf.Failf(ocf.ErrConfigured, "monitor depth %d needs status_url", a.CheckLevel)
 	}
 	ps, err := c.running()
 	if err != nil {
 		return err
 	}
 	if ps.M == nil {
-		return failf(ocf.NotRunning, "nginx not running: %s", ps.Why)
+		return ocf.Failf(ocf.NotRunning, "nginx not running: %s", ps.Why)
 	}
 	if a.CheckLevel < 10 {
 		return nil
 	}
 	if err := c.checkStatus(ctx, statusTimeout); err != nil {
-		return failf(ocf.ErrGeneric, "nginx pid %d: %v", ps.M.Pid, err)
+		return ocf.Failf(ocf.ErrGeneric, "nginx pid %d: %v", ps.M.Pid, err)
 	}
 	return nil
 }
@@ -218,10 +182,10 @@ type checked struct {
 // the agent's or turns daemon mode off, is ErrConfigured.
 func (c *config) check(ctx context.Context) (*checked, error) {
 	if err := isExecutable(c.Binary); err != nil {
-		return nil, failf(ocf.ErrInstalled, "binary %s: %v", c.Binary, err)
+		return nil, ocf.Failf(ocf.ErrInstalled, "binary %s: %v", c.Binary, err)
 	}
 	if _, err := os.Stat(c.ConfigFile); err != nil {
-		return nil, failf(ocf.ErrInstalled, "configfile %s: %w", c.ConfigFile, err)
+		return nil, ocf.Failf(ocf.ErrInstalled, "configfile %s: %w", c.ConfigFile, err)
 	}
 	if err := c.ensurePidDir(); err != nil {
 		return nil, err
@@ -254,7 +218,7 @@ func (c *config) check(ctx context.Context) (*checked, error) {
 		}
 	}
 	if res.Code != 0 {
-		return nil, failf(ocf.ErrConfigured, "configuration test of %s failed:\n%s", c.ConfigFile, strings.TrimSpace(res.Stderr))
+		return nil, ocf.Failf(ocf.ErrConfigured, "configuration test of %s failed:\n%s", c.ConfigFile, strings.TrimSpace(res.Stderr))
 	}
 	ck := &checked{args: args}
 	ck.info, ck.dumpErr = parseDump(res.Stdout)
@@ -263,25 +227,25 @@ func (c *config) check(ctx context.Context) (*checked, error) {
 		if ownPid {
 			// Without the dump, the pid file the configuration names is
 			// unknown, and monitor could watch the wrong one.
-			return nil, failf(ocf.ErrConfigured, "%s sets its own pid file, and the agent cannot read which from nginx -T (%v): remove the pid directive", c.ConfigFile, ck.dumpErr)
+			return nil, ocf.Failf(ocf.ErrConfigured, "%s sets its own pid file, and the agent cannot read which from nginx -T (%v): remove the pid directive", c.ConfigFile, ck.dumpErr)
 		}
 		return ck, nil
 	}
 	if ck.info.DaemonOff {
-		return nil, failf(ocf.ErrConfigured, "%s sets \"daemon off\": the agent runs nginx as a daemon; remove the directive", c.ConfigFile)
+		return nil, ocf.Failf(ocf.ErrConfigured, "%s sets \"daemon off\": the agent runs nginx as a daemon; remove the directive", c.ConfigFile)
 	}
 	if ownPid {
 		pid := ck.info.Pid
 		switch {
 		case pid == "":
 			// nginx said "duplicate" but the dump shows no pid directive.
-			return nil, failf(ocf.ErrConfigured, "%s sets its own pid file, and the agent cannot find which: remove the pid directive", c.ConfigFile)
+			return nil, ocf.Failf(ocf.ErrConfigured, "%s sets its own pid file, and the agent cannot find which: remove the pid directive", c.ConfigFile)
 		case !filepath.IsAbs(pid):
-			return nil, failf(ocf.ErrConfigured, "%s sets \"pid %s\": use an absolute path (and set pidfile to it), or remove the directive", c.ConfigFile, pid)
+			return nil, ocf.Failf(ocf.ErrConfigured, "%s sets \"pid %s\": use an absolute path (and set pidfile to it), or remove the directive", c.ConfigFile, pid)
 		case !c.PidFileSet:
-			return nil, failf(ocf.ErrConfigured, "%s sets \"pid %s\": set pidfile=%s, or remove the directive and let the agent choose (%s)", c.ConfigFile, pid, pid, c.PidFile)
+			return nil, ocf.Failf(ocf.ErrConfigured, "%s sets \"pid %s\": set pidfile=%s, or remove the directive and let the agent choose (%s)", c.ConfigFile, pid, pid, c.PidFile)
 		case filepath.Clean(pid) != filepath.Clean(c.PidFile):
-			return nil, failf(ocf.ErrConfigured, "%s sets \"pid %s\" but pidfile=%s: they must be the same file", c.ConfigFile, pid, c.PidFile)
+			return nil, ocf.Failf(ocf.ErrConfigured, "%s sets \"pid %s\" but pidfile=%s: they must be the same file", c.ConfigFile, pid, c.PidFile)
 		}
 	}
 	return ck, nil
@@ -339,14 +303,14 @@ func (c *config) start(ctx context.Context, a *ocf.Action, log *slog.Logger) err
 	if err := removeStalePid(c.PidFile, c.Binary); err != nil {
 		return err
 	}
-	end := deadline(ctx, a)
+	end := a.Deadline(ctx)
 	readyBy := end.Add(-min(time.Second, time.Until(end)/10))
 	res, err := runNginx(ctx, c.Binary, ck.args...)
 	if err != nil {
 		return err
 	}
 	if res.Code != 0 {
-		return failf(ocf.ErrGeneric, "nginx exited with %d:\n%s", res.Code, strings.TrimSpace(res.Stderr))
+		return ocf.Failf(ocf.ErrGeneric, "nginx exited with %d:\n%s", res.Code, strings.TrimSpace(res.Stderr))
 	}
 	// The process started has bound the listen sockets and forked the
 	// master; the master writes the pid file.
@@ -361,7 +325,7 @@ func (c *config) start(ctx context.Context, a *ocf.Action, log *slog.Logger) err
 			break
 		}
 		if time.Now().After(readyBy) || !sleep(ctx, 20*time.Millisecond) {
-			return failf(ocf.ErrGeneric, "nginx started but no master appeared: %s\n%s", ps.Why, strings.TrimSpace(res.Stderr))
+			return ocf.Failf(ocf.ErrGeneric, "nginx started but no master appeared: %s\n%s", ps.Why, strings.TrimSpace(res.Stderr))
 		}
 	}
 	log = log.With("pid", m.Pid)
@@ -427,7 +391,7 @@ func (c *config) stop(ctx context.Context, a *ocf.Action, log *slog.Logger) erro
 	m := ps.M
 	log = log.With("pid", m.Pid)
 	now := time.Now()
-	total := time.Until(deadline(ctx, a))
+	total := time.Until(a.Deadline(ctx))
 	steps := []struct {
 		sig   syscall.Signal
 		until time.Time
@@ -498,7 +462,7 @@ func (c *config) reload(ctx context.Context, a *ocf.Action, log *slog.Logger) er
 		return err
 	}
 	if ps.M == nil {
-		return failf(ocf.NotRunning, "cannot reload: nginx not running (%s)", ps.Why)
+		return ocf.Failf(ocf.NotRunning, "cannot reload: nginx not running (%s)", ps.Why)
 	}
 	if _, err := c.check(ctx); err != nil {
 		return err

@@ -205,17 +205,17 @@ func (c *config) password() (string, error) {
 	b, err := os.ReadFile(c.PassFile)
 	switch {
 	case errors.Is(err, fs.ErrNotExist):
-		return "", failf(ocf.ErrInstalled, "password_file %s does not exist", c.PassFile)
+		return "", ocf.Failf(ocf.ErrInstalled, "password_file %s does not exist", c.PassFile)
 	case err != nil:
-		return "", failf(ocf.ErrInstalled, "password_file: %v", err)
+		return "", ocf.Failf(ocf.ErrInstalled, "password_file: %v", err)
 	}
 	pw, _, _ := strings.Cut(string(b), "\n")
 	pw = strings.TrimSuffix(pw, "\r")
 	if pw == "" {
-		return "", failf(ocf.ErrConfigured, "password_file %s: the first line is empty", c.PassFile)
+		return "", ocf.Failf(ocf.ErrConfigured, "password_file %s: the first line is empty", c.PassFile)
 	}
 	if strings.ContainsRune(pw, 0) {
-		return "", failf(ocf.ErrConfigured, "password_file %s: the password holds a NUL byte", c.PassFile)
+		return "", ocf.Failf(ocf.ErrConfigured, "password_file %s: the password holds a NUL byte", c.PassFile)
 	}
 	return pw, nil
 }

@@ -101,7 +101,7 @@ func (ag *Agent) Run(ctx context.Context, a *ocf.Action) int {
 			a.Printf("redis %s: parameters valid", c.Rsc)
 		}
 	}
-	rc := rcOf(err)
+	rc := ocf.RC(err)
 	switch rc {
 	case ocf.Success:
 	case ocf.NotRunning, ocf.RunningPromoted:
@@ -115,45 +115,10 @@ func (ag *Agent) Run(ctx context.Context, a *ocf.Action) int {
 	return rc
 }
 
-// rcError carries the OCF return code of a result.
-type rcError struct {
-	rc  int
-	err error
-}
-
-func (e *rcError) Error() string { return e.err.Error() }
-func (e *rcError) Unwrap() error { return e.err }
-
-func failf(rc int, format string, args ...any) error {
-	return &rcError{rc: rc, err: fmt.Errorf(format, args...)}
-}
-
-// rcOf is an error's return code: ErrGeneric unless it says otherwise.
-func rcOf(err error) int {
-	if err == nil {
-		return ocf.Success
-	}
-	if e, ok := errors.AsType[*rcError](err); ok {
-		return e.rc
-	}
-	return ocf.ErrGeneric
-}
-
-// deadline is when the action must be done.
-func deadline(ctx context.Context, a *ocf.Action) time.Time {
-	if d, ok := ctx.Deadline(); ok {
-		return d
-	}
-	if a.Timeout > 0 {
-		return time.Now().Add(a.Timeout)
-	}
-	return time.Now().Add(ocf.DefaultTimeout)
-}
-
 // margin is the part of an action's time kept back so that a failure
 // is reported with its reason rather than as a timeout.
 func margin(ctx context.Context, a *ocf.Action) time.Time {
-	end := deadline(ctx, a)
+	end := a.Deadline(ctx)
 	return end.Add(-min(2*time.Second, time.Until(end)/5))
 }
 
@@ -185,11 +150,11 @@ type run struct {
 // configuration and the password file. It returns the password.
 func (r *run) validate() (string, error) {
 	if err := isExecutable(r.c.Binary); err != nil {
-		return "", failf(ocf.ErrInstalled, "binary %s: %v", r.c.Binary, err)
+		return "", ocf.Failf(ocf.ErrInstalled, "binary %s: %v", r.c.Binary, err)
 	}
 	if r.c.Base != "" {
 		if _, err := os.Stat(r.c.Base); err != nil {
-			return "", failf(ocf.ErrInstalled, "config %s: %v", r.c.Base, err)
+			return "", ocf.Failf(ocf.ErrInstalled, "config %s: %v", r.c.Base, err)
 		}
 	}
 	return r.c.password()
@@ -336,7 +301,7 @@ func (r *run) start(ctx context.Context) error {
 		if strings.Contains(out, "CONFIG FILE ERROR") {
 			rc = ocf.ErrConfigured
 		}
-		return failf(rc, "redis-server exited with %d:\n%s", code, strings.TrimSpace(out))
+		return ocf.Failf(rc, "redis-server exited with %d:\n%s", code, strings.TrimSpace(out))
 	}
 	for {
 		if p, _, err = readPid(r.c.PidFile(), r.c.Binary); err != nil {
@@ -364,12 +329,12 @@ func (r *run) start(ctx context.Context) error {
 				}
 				cl.Close()
 				if isReplyError(err, "NOAUTH") || isReplyError(err, "WRONGPASS") {
-					return failf(ocf.ErrConfigured, "redis-server started but refuses the password: %v", err)
+					return ocf.Failf(ocf.ErrConfigured, "redis-server started but refuses the password: %v", err)
 				}
 			}
 		}
 		if time.Now().After(readyBy) || !sleep(ctx, 50*time.Millisecond) {
-			return failf(ocf.ErrGeneric, "redis-server started but does not answer PING on %s\n%s", r.c.localAddr(), r.c.tailLog(10))
+			return ocf.Failf(ocf.ErrGeneric, "redis-server started but does not answer PING on %s\n%s", r.c.localAddr(), r.c.tailLog(10))
 		}
 	}
 }
@@ -386,7 +351,7 @@ func (r *run) stop(ctx context.Context) error {
 	if p == nil {
 		r.a.Printf("redis-server not running (%s)", why)
 	} else {
-		total := time.Until(deadline(ctx, r.a))
+		total := time.Until(r.a.Deadline(ctx))
 		if err := p.signal(syscall.SIGTERM); err != nil {
 			return err
 		}
@@ -422,7 +387,7 @@ func (r *run) monitor(ctx context.Context) error {
 		return err
 	}
 	if p == nil {
-		return failf(ocf.NotRunning, "redis-server not running: %s", why)
+		return ocf.Failf(ocf.NotRunning, "redis-server not running: %s", why)
 	}
 	// An error while running: 9 if this node last said it was the
 	// primary, else 1.
@@ -436,23 +401,23 @@ func (r *run) monitor(ctx context.Context) error {
 	}
 	cl, err := r.connect(ctx, pw)
 	if err != nil {
-		return failf(failRC, "redis-server pid %d does not answer: %v", p.Pid, err)
+		return ocf.Failf(failRC, "redis-server pid %d does not answer: %v", p.Pid, err)
 	}
 	defer cl.Close()
 	s, err := state(ctx, cl)
 	if err != nil {
-		return failf(failRC, "redis-server pid %d: %v", p.Pid, err)
+		return ocf.Failf(failRC, "redis-server pid %d: %v", p.Pid, err)
 	}
 	if s.Role == "master" {
 		if r.a.CheckLevel >= 10 {
 			if err := probe(ctx, cl, r.c.Rsc); err != nil {
-				return failf(ocf.FailedPromoted, "redis-server pid %d: write probe: %v", p.Pid, err)
+				return ocf.Failf(ocf.FailedPromoted, "redis-server pid %d: write probe: %v", p.Pid, err)
 			}
 		}
 		if err := r.publish(s); err != nil {
-			return failf(ocf.FailedPromoted, "%v", err)
+			return ocf.Failf(ocf.FailedPromoted, "%v", err)
 		}
-		return failf(ocf.RunningPromoted, "")
+		return ocf.Failf(ocf.RunningPromoted, "")
 	}
 	if want := r.primary(); want != "" && want != s.following() {
 		if err := replicaOf(ctx, cl, want); err != nil {
@@ -577,7 +542,7 @@ func (r *run) demote(ctx context.Context) error {
 	}
 	want := r.primary()
 	if s.Role == "master" {
-		total := time.Until(deadline(ctx, r.a))
+		total := time.Until(r.a.Deadline(ctx))
 		if _, err := cl.str(ctx, "CLIENT", "PAUSE", strconv.FormatInt(total.Milliseconds(), 10), "WRITE"); err != nil {
 			return fmt.Errorf("CLIENT PAUSE: %w", err)
 		}

@@ -142,7 +142,7 @@ func (n *nlink) resolve(c *config) (*target, error) {
 		return nil, err
 	}
 	if !ok {
-		return nil, failf(ocf.ErrInstalled, "parameter nic=%q: no such interface on this node", nic)
+		return nil, ocf.Failf(ocf.ErrInstalled, "parameter nic=%q: no such interface on this node", nic)
 	}
 	t := &target{link: link, prefix: c.Prefix}
 	if t.prefix == 0 {

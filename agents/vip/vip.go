@@ -172,7 +172,7 @@ func (a *Agent) start(ctx context.Context, act *ocf.Action, log *slog.Logger) er
 	// it on a node whose link works. We do not bring the link up: an
 	// interface set down is someone's decision.
 	if reason := linkDown(t.link); reason != "" {
-		return failf(ocf.ErrGeneric, "cannot start %s: %s", c.IP, reason)
+		return ocf.Failf(ocf.ErrGeneric, "cannot start %s: %s", c.IP, reason)
 	}
 	// An earlier start's repeats for this address stop: this start
 	// announces from scratch.
@@ -328,14 +328,14 @@ func (a *Agent) monitor(act *ocf.Action) error {
 			continue
 		}
 		if reason := linkDown(l); reason != "" {
-			return failf(ocf.ErrGeneric, "%s is on %s, but %s", c.IP, l.Attrs().Name, reason)
+			return ocf.Failf(ocf.ErrGeneric, "%s is on %s, but %s", c.IP, l.Attrs().Name, reason)
 		}
 		if have[0].Flags&unix.IFA_F_DADFAILED != 0 {
-			return failf(ocf.ErrGeneric, "%s on %s failed duplicate address detection: another host has it", c.IP, l.Attrs().Name)
+			return ocf.Failf(ocf.ErrGeneric, "%s on %s failed duplicate address detection: another host has it", c.IP, l.Attrs().Name)
 		}
 		return nil
 	}
-	return failf(ocf.NotRunning, "%s is not present", c.IP)
+	return ocf.Failf(ocf.NotRunning, "%s is not present", c.IP)
 }
 
 // validate checks the parameters and that this node can carry the
@@ -350,33 +350,14 @@ func (a *Agent) validate(act *ocf.Action) error {
 	return err
 }
 
-// failure is an error with the OCF return code it stands for.
-type failure struct {
-	rc  int
-	err error
-}
+func fail(rc int, err error) error { return &ocf.Failure{RC: rc, Err: err} }
 
-func (f *failure) Error() string { return f.err.Error() }
-func (f *failure) Unwrap() error { return f.err }
-
-func fail(rc int, err error) error { return &failure{rc: rc, err: err} }
-
-func failf(rc int, format string, args ...any) error {
-	return &failure{rc: rc, err: fmt.Errorf(format, args...)}
-}
-
-// rcOf maps an action's error to its return code: a failure carries
+// rcOf maps an action's error to its return code: an ocf.Failure carries
 // its own; a refused privilege (EPERM, EACCES from netlink or the raw
 // socket) is ErrPerm; anything else is ErrGeneric.
 func rcOf(err error) int {
-	var f *failure
-	switch {
-	case err == nil:
-		return ocf.Success
-	case errors.As(err, &f):
-		return f.rc
-	case errors.Is(err, unix.EPERM), errors.Is(err, unix.EACCES):
+	if _, ok := errors.AsType[*ocf.Failure](err); !ok && (errors.Is(err, unix.EPERM) || errors.Is(err, unix.EACCES)) {
 		return ocf.ErrPerm
 	}
-	return ocf.ErrGeneric
+	return ocf.RC(err)
 }
