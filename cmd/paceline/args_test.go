@@ -408,6 +408,12 @@ func TestDiffConfigs(t *testing.T) {
 	if d := diffConfigs(cur, cur); len(d) != 0 {
 		t.Fatalf("diff of equal configs: %+v", d)
 	}
+	// A file without nodes keeps the registered ones: no "removed".
+	withNode := cur.Clone()
+	withNode.Nodes = []cib.Node{{Name: "n1"}}
+	if d := diffConfigs(withNode, cur); len(d) != 0 {
+		t.Fatalf("an import without nodes reports %+v; the registered nodes are kept", d)
+	}
 }
 
 func TestConfigFormat(t *testing.T) {

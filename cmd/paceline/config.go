@@ -232,8 +232,14 @@ type changeCount struct {
 }
 
 // diffConfigs counts what replacing cur by next adds, removes and changes,
-// kind by kind, matching objects by id (nodes by name, maps by key).
+// kind by kind, matching objects by id (nodes by name, maps by key). It
+// compares with what the replacement really leaves (cib.ReplaceConfig
+// keeps the registered nodes the file does not list).
 func diffConfigs(cur, next *cib.Config) []changeCount {
+	merged := cur.Clone()
+	if _, err := (&cib.ReplaceConfig{Config: next}).Apply(merged); err == nil {
+		next = merged
+	}
 	var out []changeCount
 	add := func(what string, a, b map[string]any) {
 		c := changeCount{What: what}
