@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"net"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -37,6 +38,7 @@ func (a *Agent) newLRM(ctx context.Context) *lrm.Manager {
 	}
 	return lrm.New(lrm.Options{
 		Node:        a.cfg.Name,
+		NodeAddress: a.nodeAddress(),
 		MaxParallel: a.cfg.Resources.MaxParallel,
 		OCF:         ocfRunner,
 		LSB:         &lrm.LSB{Grace: grace},
@@ -292,4 +294,18 @@ func (a *Agent) pacemakerShims() (string, error) {
 		}
 	}
 	return dir, nil
+}
+
+// nodeAddress is the host the other nodes reach this node at (its
+// advertised cluster address, else the bound one).
+func (a *Agent) nodeAddress() string {
+	addr := a.cfg.Advertise
+	if addr == "" {
+		addr = a.cfg.Bind
+	}
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil || net.ParseIP(host) == nil || net.ParseIP(host).IsUnspecified() {
+		return ""
+	}
+	return host
 }

@@ -16,6 +16,10 @@ import (
 type Options struct {
 	// Node is this node's name (in events and history).
 	Node string
+	// NodeAddress is the address the other nodes reach this node at
+	// (passed to agents as CRM_meta_on_node_address, a Paceline
+	// addition: e.g. the address a replica announces).
+	NodeAddress string
 	// MaxParallel bounds the actions running at once on this node;
 	// default twice the number of CPUs (Pacemaker's node-action-limit).
 	MaxParallel int
@@ -250,6 +254,9 @@ func (m *Manager) withNode(req Request) Request {
 		meta = map[string]string{}
 	}
 	meta["on_node"] = m.opt.Node
+	if m.opt.NodeAddress != "" {
+		meta["on_node_address"] = m.opt.NodeAddress
+	}
 	req.Meta = meta
 	return req
 }

@@ -10,7 +10,9 @@
 //	bind              listen address (default: announce, else 0.0.0.0); given explicitly,
 //	                  protected-mode is turned off
 //	announce          the address other nodes reach this instance at (default: bind when
-//	                  it is a specific address); required in a cluster
+//	                  it is a specific address, else this node's cluster address, which
+//	                  Paceline's LRM passes as CRM_meta_on_node_address); required in a
+//	                  cluster
 //	dir               data directory (default /var/lib/paceline/redis-INSTANCE)
 //	password_file     first line = the password: requirepass, masterauth, and the agent's AUTH
 //	replication_user  masteruser: the ACL user replicas authenticate as (same password);

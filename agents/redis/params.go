@@ -121,6 +121,11 @@ func parseConfig(a *ocf.Action, runBase, dataBase string) (*config, error) {
 	if c.Announce == "" && c.Bind != "" && !net.ParseIP(c.Bind).IsUnspecified() {
 		c.Announce = c.Bind
 	}
+	if c.Announce == "" {
+		// The node's own cluster address, which Paceline's LRM passes
+		// (CRM_meta_on_node_address): one configuration for every node.
+		c.Announce = a.Meta["on_node_address"]
+	}
 	if c.Bind == "" {
 		c.Bind = c.Announce
 		if c.Bind == "" {
@@ -128,7 +133,7 @@ func parseConfig(a *ocf.Action, runBase, dataBase string) (*config, error) {
 		}
 	}
 	if a.Attrs != nil && c.Announce == "" {
-		errs = append(errs, "announce is required in a cluster (the address other nodes reach this instance at); bind= a specific address also serves")
+		errs = append(errs, "announce is required in a cluster (the address other nodes reach this instance at), and this node passed none; bind= a specific address also serves")
 	}
 	for _, p := range []struct{ name, v string }{{paramConfig, c.Base}, {paramDir, c.Dir}, {paramPasswordFile, c.PassFile}, {paramBinary, c.Binary}, {paramRunDir, c.RunDir}} {
 		if p.v == "" {
