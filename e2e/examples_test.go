@@ -186,7 +186,9 @@ func (w *webCluster) startAgent(node string) {
 }
 
 // killNetns SIGKILLs every process in a network namespace (ip netns
-// pids), by PID, until none is left (5 s at most).
+// pids), by PID, until none is left (5 s at most) — never this test
+// process itself, which `ip netns pids` lists while one of its threads
+// is in the namespace opening a socket (InNetns).
 func killNetns(t *testing.T, ns string) {
 	deadline := time.Now().Add(5 * time.Second)
 	for {
@@ -199,7 +201,7 @@ func killNetns(t *testing.T, ns string) {
 			return
 		}
 		for _, f := range strings.Fields(string(out)) {
-			if pid, err := strconv.Atoi(f); err == nil && pid > 1 {
+			if pid, err := strconv.Atoi(f); err == nil && pid > 1 && pid != os.Getpid() {
 				_ = syscall.Kill(pid, syscall.SIGKILL)
 			}
 		}
