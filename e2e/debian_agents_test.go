@@ -2,18 +2,14 @@ package e2e
 
 import (
 	"fmt"
-	"net/http"
 	"os"
 	"os/exec"
 	"os/user"
 	"path/filepath"
 	"strconv"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
-
-	"github.com/paceline/paceline/api"
 )
 
 // Debian's own resource agents (resource-agents' ocf:heartbeat:redis and
@@ -29,106 +25,12 @@ const debianHeartbeat = "/usr/lib/ocf/resource.d/heartbeat"
 
 // newDebianCluster is newWebCluster with the mounts Debian's agents need.
 func newDebianCluster(t *testing.T, n int, need ...string) *webCluster {
-	need = append(need, "/usr/bin/unshare", "/usr/bin/findmnt")
 	for _, f := range need {
 		if _, err := os.Stat(f); err != nil {
 			t.Skipf("needs %s", f)
 		}
 	}
-	lab := NewLab(t)
-	root, err := os.MkdirTemp("", "pl-debian")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := os.Chmod(root, 0o711); err != nil { // nginx's and redis's users reach ROOT/node
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		out, _ := exec.Command("findmnt", "-rn", "-o", "TARGET").Output()
-		for _, m := range strings.Split(string(out), "\n") {
-			if strings.HasPrefix(m, root) || m == "/run/paceline" || m == "/run/resource-agents" || m == "/etc/hosts" {
-				t.Errorf("mount left on the host: %s", m)
-			}
-		}
-		_ = os.RemoveAll(root)
-	})
-	for _, d := range []string{"/run/paceline", "/run/resource-agents"} {
-		if _, err := os.Stat(d); err != nil {
-			if err := os.MkdirAll(d, 0o755); err != nil {
-				t.Fatal(err)
-			}
-		}
-	}
-	c := &netCluster{lab: lab, dir: root, procs: map[string]*Proc{}, clients: map[string]*api.Client{}}
-	w := &webCluster{netCluster: c, root: root, conf: filepath.Join(root, "node", "nginx.conf")}
-	args := []string{"cluster", "init", "--dir", root, "--local", "--name", "debian"}
-	hosts := "127.0.0.1 localhost\n"
-	for i := range n {
-		name := fmt.Sprintf("n%d", i+1)
-		c.names = append(c.names, name)
-		lab.AddHost(name, fmt.Sprintf("192.0.2.%d/24", i+1))
-		args = append(args, fmt.Sprintf("%s=192.0.2.%d:7250", name, i+1))
-		hosts += fmt.Sprintf("192.0.2.%d %s\n", i+1, name)
-	}
-	lab.AddHost("client", exampleClientAddr)
-	if out, err := exec.Command(bin, args...).CombinedOutput(); err != nil {
-		t.Fatalf("cluster init: %v: %s", err, out)
-	}
-	if err := os.MkdirAll(filepath.Join(root, "node"), 0o755); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(filepath.Join(root, "hosts"), []byte(hosts), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		for _, name := range append(append([]string{}, c.names...), "client") {
-			killNetns(t, lab.NS(name))
-		}
-	})
-	for _, name := range c.names {
-		w.nodeFiles(t, name)
-		f, err := os.OpenFile(filepath.Join(root, name, "paceline.yaml"), os.O_APPEND|os.O_WRONLY, 0)
-		if err != nil {
-			t.Fatal(err)
-		}
-		_, err = f.WriteString("resources:\n  manage: true\n")
-		f.Close()
-		if err != nil {
-			t.Fatal(err)
-		}
-		c.clients[name] = api.NewClient(filepath.Join(root, name, "paceline.sock"))
-		debianAgent(w, name)
-	}
-	t.Cleanup(func() {
-		if t.Failed() {
-			for _, name := range c.names {
-				c.procs[name].Stop(syscall.SIGKILL)
-				t.Logf("%s log:\n%s", name, tail(c.procs[name].Output(), 80))
-			}
-		}
-	})
-	w.http = &http.Client{
-		Transport: &http.Transport{DialContext: dialIn(lab.NS("client")), DisableKeepAlives: true},
-		Timeout:   300 * time.Millisecond,
-	}
-	all := fmt.Sprintf("quorate: %d of %d votes", n, n)
-	want := map[string]string{}
-	for _, name := range c.names {
-		want[name] = all
-	}
-	c.waitQuorum(t, 20*time.Second, want)
-	return w
-}
-
-// debianAgent starts a node's agent in its network namespace and a
-// private mount namespace (see the top of the file).
-func debianAgent(w *webCluster, node string) {
-	script := `mount --bind "$1" "$2" && mount -t tmpfs -o mode=0755 tmpfs /run/paceline && ` +
-		`mount -t tmpfs -o mode=1755 tmpfs /run/resource-agents && mount --bind "$5" /etc/hosts && ` +
-		`exec "$3" agent --config "$4"`
-	w.procs[node] = w.lab.Start(node, "unshare", "--mount", "--propagation", "private", "sh", "-c", script, "sh",
-		filepath.Join(w.root, node, "node"), filepath.Join(w.root, "node"), bin,
-		filepath.Join(w.root, node, "paceline.yaml"), filepath.Join(w.root, "hosts"))
+	return newWebClusterWith(t, n, true)
 }
 
 // redisFiles writes ROOT/NODE/node/redis.conf (bound to the node's

@@ -49,9 +49,14 @@ type webCluster struct {
 	root string // ROOT: ROOT/nN/node per node, seen by each as ROOT/node
 	conf string // ROOT/node/nginx.conf
 	http *http.Client
+	// debian: the mounts Debian's agents need too (debian_agents_test.go):
+	// a fresh /run/resource-agents, and ROOT/hosts as /etc/hosts.
+	debian bool
 }
 
-func newWebCluster(t *testing.T, n int) *webCluster {
+func newWebCluster(t *testing.T, n int) *webCluster { return newWebClusterWith(t, n, false) }
+
+func newWebClusterWith(t *testing.T, n int, debian bool) *webCluster {
 	for _, f := range []string{"/usr/sbin/nginx", "/usr/bin/unshare", "/usr/bin/findmnt"} {
 		if _, err := os.Stat(f); err != nil {
 			t.Skipf("needs %s (make deps installs nginx-light and util-linux)", f)
@@ -70,7 +75,7 @@ func newWebCluster(t *testing.T, n int) *webCluster {
 		// Runs after every process is gone (cleanups run last-in first-out).
 		out, _ := exec.Command("findmnt", "-rn", "-o", "TARGET").Output()
 		for _, m := range strings.Split(string(out), "\n") {
-			if strings.HasPrefix(m, root) || m == "/run/paceline" {
+			if strings.HasPrefix(m, root) || m == "/run/paceline" || m == "/run/resource-agents" || m == "/etc/hosts" {
 				t.Errorf("mount left on the host: %s", m)
 			}
 		}
@@ -78,23 +83,30 @@ func newWebCluster(t *testing.T, n int) *webCluster {
 	})
 	// The mount point of each agent's own /run/paceline (the nginx
 	// agent's default pid directory), made if no agent made it yet.
-	if err := os.MkdirAll("/run/paceline", 0o755); err != nil {
-		t.Fatal(err)
+	for _, d := range []string{"/run/paceline", "/run/resource-agents"} {
+		if err := os.MkdirAll(d, 0o755); err != nil {
+			t.Fatal(err)
+		}
 	}
 	c := &netCluster{lab: lab, dir: root, procs: map[string]*Proc{}, clients: map[string]*api.Client{}}
-	w := &webCluster{netCluster: c, root: root, conf: filepath.Join(root, "node", "nginx.conf")}
+	w := &webCluster{netCluster: c, root: root, conf: filepath.Join(root, "node", "nginx.conf"), debian: debian}
 	args := []string{"cluster", "init", "--dir", root, "--local", "--name", "example"}
+	hosts := "127.0.0.1 localhost\n"
 	for i := range n {
 		name := fmt.Sprintf("n%d", i+1)
 		c.names = append(c.names, name)
 		lab.AddHost(name, fmt.Sprintf("192.0.2.%d/24", i+1))
 		args = append(args, fmt.Sprintf("%s=192.0.2.%d:7250", name, i+1))
+		hosts += fmt.Sprintf("192.0.2.%d %s\n", i+1, name)
 	}
 	lab.AddHost("client", exampleClientAddr)
 	if out, err := exec.Command(bin, args...).CombinedOutput(); err != nil {
 		t.Fatalf("cluster init: %v: %s", err, out)
 	}
 	if err := os.MkdirAll(filepath.Join(root, "node"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(root, "hosts"), []byte(hosts), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	// Every process of every namespace, by PID: the agents, and the nginx
@@ -180,9 +192,13 @@ http {
 // fresh tmpfs. ip netns exec, unshare and sh all exec, so the process
 // recorded is the agent.
 func (w *webCluster) startAgent(node string) {
-	script := `mount --bind "$1" "$2" && mount -t tmpfs -o mode=0755 tmpfs /run/paceline && exec "$3" agent --config "$4"`
-	w.procs[node] = w.lab.Start(node, "unshare", "--mount", "--propagation", "private", "sh", "-c", script, "sh",
-		filepath.Join(w.root, node, "node"), filepath.Join(w.root, "node"), bin, filepath.Join(w.root, node, "paceline.yaml"))
+	mounts := `mount --bind "$1" "$2" && mount -t tmpfs -o mode=0755 tmpfs /run/paceline && `
+	if w.debian {
+		mounts += `mount -t tmpfs -o mode=1755 tmpfs /run/resource-agents && mount --bind "$5" /etc/hosts && `
+	}
+	w.procs[node] = w.lab.Start(node, "unshare", "--mount", "--propagation", "private", "sh", "-c", mounts+`exec "$3" agent --config "$4"`, "sh",
+		filepath.Join(w.root, node, "node"), filepath.Join(w.root, "node"), bin, filepath.Join(w.root, node, "paceline.yaml"),
+		filepath.Join(w.root, "hosts"))
 }
 
 // killNetns SIGKILLs every process in a network namespace (ip netns
@@ -294,24 +310,7 @@ func (w *webCluster) setup(t *testing.T, name string) {
 	}
 	t.Logf("%s:\n%s", script, out)
 
-	got := normalizeExport(strings.ReplaceAll(w.cliOut(t, "config", "export"), w.conf, exampleDefaultConf))
-	file := filepath.Join("..", "examples", name, "config.yaml")
-	if os.Getenv("PACELINE_UPDATE_EXAMPLES") != "" {
-		head := fmt.Sprintf("# The configuration examples/%s/setup.sh makes, as `paceline config export`\n"+
-			"# prints it without the cluster's own epoch, last-change and nodes.\n"+
-			"# Load it instead of running setup.sh with: paceline config import config.yaml\n", name)
-		if err := os.WriteFile(file, []byte(head+got), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(file)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if w := stripComments(string(want)); w != got {
-		t.Errorf("%s is out of step with setup.sh (PACELINE_UPDATE_EXAMPLES=1 rewrites it); the export:\n%s", file, got)
-	}
+	w.checkExport(t, name, strings.NewReplacer(w.conf, exampleDefaultConf))
 }
 
 // normalizeExport drops the top-level keys that belong to a cluster, not
@@ -452,5 +451,29 @@ func TestExampleFigures(t *testing.T) {
 			t.Logf("figure: %s: crash -> HTTP 200 through the VIP from another node, %d runs: median %v, max %v",
 				ex.name, runs, median(took), maxOf(took))
 		})
+	}
+}
+
+// checkExport compares `paceline config export`, with rep applied, with
+// examples/NAME/config.yaml (written instead with PACELINE_UPDATE_EXAMPLES=1).
+func (w *webCluster) checkExport(t *testing.T, name string, rep *strings.Replacer) {
+	t.Helper()
+	got := normalizeExport(rep.Replace(w.cliOut(t, "config", "export")))
+	file := filepath.Join("..", "examples", name, "config.yaml")
+	if os.Getenv("PACELINE_UPDATE_EXAMPLES") != "" {
+		head := fmt.Sprintf("# The configuration examples/%s/setup.sh makes, as `paceline config export`\n"+
+			"# prints it without the cluster's own epoch, last-change and nodes.\n"+
+			"# Load it instead of running setup.sh with: paceline config import config.yaml\n", name)
+		if err := os.WriteFile(file, []byte(head+got), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	want, err := os.ReadFile(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s := stripComments(string(want)); s != got {
+		t.Errorf("%s is out of step with setup.sh (PACELINE_UPDATE_EXAMPLES=1 rewrites it); the export:\n%s", file, got)
 	}
 }

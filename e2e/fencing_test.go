@@ -67,11 +67,12 @@ func (p *fencedPair) revive(t *testing.T, node string) {
 	p.waitQuorate(t, 30*time.Second, map[string]bool{"n1": true, "n2": true})
 }
 
-func (p *fencedPair) fenceOps(t *testing.T, from string) []fencing.Op {
+// fenceHistory is every reachable node's fencing history, asked of from.
+func fenceHistory(t *testing.T, c *netCluster, from string) []fencing.Op {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
-	ops, err := p.clients[from].FenceHistory(ctx)
+	ops, err := c.clients[from].FenceHistory(ctx)
 	if err != nil {
 		t.Fatalf("fence history from %s: %v", from, err)
 	}
@@ -103,7 +104,7 @@ func TestNetnsTwoNodeFenceHungNode(t *testing.T) {
 		}
 		survivor := p.h.waitOne(t, 20*time.Second, victim)
 		took := time.Since(t0)
-		ops := p.fenceOps(t, survivor)
+		ops := fenceHistory(t, p.netCluster, survivor)
 		if len(ops) == 0 || ops[len(ops)-1].Target != victim || ops[len(ops)-1].State != fencing.Done {
 			t.Fatalf("%s took the VIP, but the history shows no successful fence of %s: %+v", survivor, victim, ops)
 		}
@@ -142,7 +143,7 @@ func TestNetnsTwoNodeFenceSplit(t *testing.T) {
 		if !p.h.portUp(winner) {
 			t.Fatalf("both nodes were fenced (the VIP was on %s)", holder)
 		}
-		ops := p.fenceOps(t, winner)
+		ops := fenceHistory(t, p.netCluster, winner)
 		var mine []fencing.Op
 		for _, op := range ops {
 			if op.State == fencing.Done && op.Started.After(splitAt) {
@@ -168,7 +169,7 @@ func TestNetnsTwoNodeFenceIsolated(t *testing.T) {
 	t0 := time.Now()
 	p.lab.Cut("n2")
 	got := p.h.waitOne(t, 20*time.Second, "n2")
-	ops := p.fenceOps(t, "n1")
+	ops := fenceHistory(t, p.netCluster, "n1")
 	if got != "n1" || len(ops) == 0 || ops[len(ops)-1].Target != "n2" || ops[len(ops)-1].State != fencing.Done {
 		t.Fatalf("the VIP on %s, fence history %+v: want n1 to have fenced n2", got, ops)
 	}
@@ -252,7 +253,7 @@ func TestNetnsTwoNodeFenceFigures(t *testing.T) {
 		began, done := crash(p.lab, victim, func() { p.procs[victim].Stop(syscall.SIGKILL) })
 		_, _, ans := measureCrash(t, p.h, pr, victim, began, done, 20*time.Second)
 		stop()
-		ops := p.fenceOps(t, other(victim))
+		ops := fenceHistory(t, p.netCluster, other(victim))
 		j := slices.IndexFunc(ops, func(op fencing.Op) bool {
 			return op.Target == victim && op.State == fencing.Done && op.Started.After(began)
 		})

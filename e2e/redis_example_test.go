@@ -329,7 +329,7 @@ func TestRedisExample(t *testing.T) {
 	var ops []fencing.Op
 	j := -1
 	clustertest.WaitFor(t, 5*time.Second, func() (bool, string) {
-		ops = w.fenceOpsFrom(t, survivor)
+		ops = fenceHistory(t, w.netCluster, survivor)
 		j = slices.IndexFunc(ops, func(op fencing.Op) bool {
 			return op.Target == primary && op.State == fencing.Done && op.Started.After(began)
 		})
@@ -402,30 +402,6 @@ func TestRedisExample(t *testing.T) {
 		lost, len(all), failed, lostBefore, n)
 }
 
-// checkExport compares `paceline config export`, with rep applied, with
-// examples/NAME/config.yaml (written instead with PACELINE_UPDATE_EXAMPLES=1).
-func (w *webCluster) checkExport(t *testing.T, name string, rep *strings.Replacer) {
-	t.Helper()
-	got := normalizeExport(rep.Replace(w.cliOut(t, "config", "export")))
-	file := filepath.Join("..", "examples", name, "config.yaml")
-	if os.Getenv("PACELINE_UPDATE_EXAMPLES") != "" {
-		head := fmt.Sprintf("# The configuration examples/%s/setup.sh makes, as `paceline config export`\n"+
-			"# prints it without the cluster's own epoch, last-change and nodes.\n"+
-			"# Load it instead of running setup.sh with: paceline config import config.yaml\n", name)
-		if err := os.WriteFile(file, []byte(head+got), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(file)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if s := stripComments(string(want)); s != got {
-		t.Errorf("%s is out of step with setup.sh (PACELINE_UPDATE_EXAMPLES=1 rewrites it); the export:\n%s", file, got)
-	}
-}
-
 // statusFrom is `paceline status` from node's agent, or why not.
 func (w *webCluster) statusFrom(node string) string {
 	out, err := exec.Command(bin, "-s", w.clients[node].Socket(), "status").CombinedOutput()
@@ -433,15 +409,4 @@ func (w *webCluster) statusFrom(node string) string {
 		return fmt.Sprintf("status from %s: %v: %s", node, err, out)
 	}
 	return string(out)
-}
-
-func (w *webCluster) fenceOpsFrom(t *testing.T, from string) []fencing.Op {
-	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	ops, err := w.clients[from].FenceHistory(ctx)
-	if err != nil {
-		t.Fatalf("fence history from %s: %v", from, err)
-	}
-	return ops
 }
