@@ -57,15 +57,7 @@ func (ag *Agent) Run(ctx context.Context, a *ocf.Action) int {
 		log = slog.New(slog.DiscardHandler)
 	}
 	if a.Name == ocf.MetaData {
-		b, err := metaData().XML()
-		if err != nil {
-			a.Printf("%v", err)
-			return ocf.ErrGeneric
-		}
-		if a.Out != nil {
-			_, _ = a.Out.Write(b)
-		}
-		return ocf.Success
+		return ocf.PrintMetaData(a, metaData())
 	}
 	switch a.Name {
 	case ocf.Start, ocf.Stop, ocf.Monitor, ocf.Reload, ocf.ValidateAll:

@@ -45,3 +45,18 @@ func (a *Action) Deadline(ctx context.Context) time.Time {
 	}
 	return time.Now().Add(DefaultTimeout)
 }
+
+// PrintMetaData writes the agent's meta-data to the action's output (the
+// meta-data action of an agent called directly; the LRM and Main answer
+// it themselves).
+func PrintMetaData(a *Action, md *ResourceAgent) int {
+	b, err := md.XML()
+	if err != nil {
+		a.Printf("%v", err)
+		return ErrGeneric
+	}
+	if a.Out != nil {
+		_, _ = a.Out.Write(b)
+	}
+	return Success
+}

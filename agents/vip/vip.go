@@ -112,15 +112,7 @@ func (a *Agent) Run(ctx context.Context, act *ocf.Action) int {
 	case ocf.ValidateAll:
 		err = a.validate(act)
 	case ocf.MetaData:
-		b, xerr := metaData().XML()
-		if xerr != nil {
-			act.Printf("%v", xerr)
-			return ocf.ErrGeneric
-		}
-		if act.Out != nil {
-			_, _ = act.Out.Write(b)
-		}
-		return ocf.Success
+		return ocf.PrintMetaData(act, metaData())
 	default:
 		act.Printf("%s: action %q is not implemented", agentName, act.Name)
 		return ocf.ErrUnimplemented
