@@ -52,7 +52,7 @@ func TestWatchdogFeeder(t *testing.T) {
 	n := waitGrow(0)
 	n = waitGrow(n)
 	ok.Store(false)
-	time.Sleep(150 * time.Millisecond) // a feed may be under way
+	time.Sleep(300 * time.Millisecond) // a feed decided before the flip may still land
 	starved := size()
 	time.Sleep(500 * time.Millisecond) // over one timeout: nothing fed
 	if got := size(); got != starved {

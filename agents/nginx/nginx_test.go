@@ -419,7 +419,9 @@ func TestNotNginx(t *testing.T) {
 	if err := sleeper.Start(); err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { _ = sleeper.Process.Kill(); _ = sleeper.Wait() })
+	exited := make(chan struct{})
+	go func() { _ = sleeper.Wait(); close(exited) }()
+	t.Cleanup(func() { _ = sleeper.Process.Kill(); <-exited })
 	if err := os.WriteFile(l.pid, []byte(strconv.Itoa(sleeper.Process.Pid)+"\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
@@ -428,8 +430,10 @@ func TestNotNginx(t *testing.T) {
 		t.Errorf("monitor output %q: want the reason", out)
 	}
 	l.want(ocf.Success, ocf.Stop, l.params(), 0)
-	if err := sleeper.Process.Signal(syscall.Signal(0)); err != nil {
-		t.Fatalf("stop signalled the process the pid file named: %v", err)
+	select {
+	case <-exited:
+		t.Fatal("stop signalled the process the pid file named")
+	case <-time.After(200 * time.Millisecond): // a signal sent would have ended it by now
 	}
 	// A start replaces the stale pid file.
 	l.want(ocf.Success, ocf.Start, l.params(), 0)

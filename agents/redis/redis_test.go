@@ -12,6 +12,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -256,7 +257,7 @@ func TestFailover(t *testing.T) {
 	}
 
 	// Writes to a, counted, while a is demoted and b promoted.
-	var acked int
+	var acked atomic.Int64
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
@@ -269,28 +270,29 @@ func TestFailover(t *testing.T) {
 			if _, err := w.str(ctx, "SET", "w"+strconv.Itoa(i), strconv.Itoa(i)); err != nil {
 				return
 			}
-			acked = i + 1
+			acked.Store(int64(i + 1))
 		}
 	}()
-	time.Sleep(300 * time.Millisecond)
+	for deadline := time.Now().Add(10 * time.Second); acked.Load() == 0; time.Sleep(5 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("no write was acknowledged before demote")
+		}
+	}
 	a.must(ocf.Demote, ocf.Success)
 	<-done
-	if acked == 0 {
-		t.Fatal("no write was acknowledged before demote")
-	}
 	a.must(ocf.Monitor, ocf.Success)
 	if got := st.get("a", names.Role); got != roleReplica {
 		t.Errorf("a's role attribute %q after demote", got)
 	}
 	b.must(ocf.Promote, ocf.Success)
 	b.must(ocf.Monitor, ocf.RunningPromoted)
-	for i := range acked {
+	for i := range int(acked.Load()) {
 		v, err := cb.str(ctx, "GET", "w"+strconv.Itoa(i))
 		if err != nil || v != strconv.Itoa(i) {
-			t.Fatalf("acknowledged write w%d lost on the new primary (%q, %v); %d acknowledged", i, v, err, acked)
+			t.Fatalf("acknowledged write w%d lost on the new primary (%q, %v); %d acknowledged", i, v, err, acked.Load())
 		}
 	}
-	t.Logf("%d writes acknowledged before the switchover, all on the new primary", acked)
+	t.Logf("%d writes acknowledged before the switchover, all on the new primary", acked.Load())
 
 	// a follows b at its next monitor.
 	a.must(ocf.Monitor, ocf.Success)
@@ -347,7 +349,9 @@ func TestStalePid(t *testing.T) {
 	if err := sleeper.Start(); err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { sleeper.Process.Kill(); sleeper.Wait() })
+	exited := make(chan struct{})
+	go func() { _ = sleeper.Wait(); close(exited) }()
+	t.Cleanup(func() { _ = sleeper.Process.Kill(); <-exited })
 	for _, pid := range []string{"999999999", strconv.Itoa(sleeper.Process.Pid), "junk"} {
 		if err := os.WriteFile(filepath.Join(n.runDir, "redis.pid"), []byte(pid+"\n"), 0o644); err != nil {
 			t.Fatal(err)
@@ -357,8 +361,10 @@ func TestStalePid(t *testing.T) {
 		}
 	}
 	n.must(ocf.Stop, ocf.Success)
-	if sleeper.ProcessState != nil {
+	select {
+	case <-exited:
 		t.Error("stop killed a process that is not redis")
+	case <-time.After(200 * time.Millisecond): // a signal sent would have ended it by now
 	}
 }
 
