@@ -1,8 +1,10 @@
 package clustertest
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -362,4 +364,87 @@ func TestControllerGroupStandbyDrain(t *testing.T) {
 		t.Errorf("starts on %s not in order: g1 %d, g2 %d, g3 %d", to, a, b, cc)
 	}
 	t.Logf("group drained from %s to %s", from, to)
+}
+
+// A start that fails with rc 6 (not configured: the parameters are wrong,
+// so they are wrong everywhere) bans the resource from every node, as
+// Pacemaker does: it is not tried on each node in turn (each try is a
+// failure, and where its stop fails too, a fence). Explain names the
+// reason. Once the parameters are fixed and the failure cleaned up, it
+// starts.
+func TestControllerFatalErrorBansEverywhere(t *testing.T) {
+	c := New(t, 3, Options{Manage: true})
+	ctx := Ctx(t)
+	dir := t.TempDir()
+	cl := c.Nodes[0].Client
+	p := dummy("d", dir, 200*time.Millisecond, map[string]string{"migration-threshold": "1000000"})
+	p.Params["fail_start"] = "6"
+	mustApply(t, c.Nodes[0], &cib.CreatePrimitive{Primitive: p})
+
+	// Wait for the failed start, wherever it was tried first.
+	failedOn := ""
+	WaitFor(t, 15*time.Second, func() (bool, string) {
+		for _, n := range c.Nodes {
+			h, err := cl.History(ctx, "d", n.Name)
+			if err == nil && len(h.Resources) == 1 && h.Resources[0].LastFailure != nil && h.Resources[0].LastFailure.RC == 6 {
+				failedOn = n.Name
+				return true, ""
+			}
+		}
+		return false, "no start of d has failed with rc 6 yet"
+	})
+	// Explain must give the ban everywhere as its reason.
+	WaitFor(t, 10*time.Second, func() (bool, string) {
+		ex, err := cl.Explain(ctx, "d")
+		if err != nil || len(ex.Explanations) == 0 {
+			return false, fmt.Sprintf("explain d: %v", err)
+		}
+		e := ex.Explanations[0]
+		banned := 0
+		for _, ns := range e.Nodes {
+			for _, c := range ns.Contributions {
+				if ns.Score == -cib.Infinity && strings.Contains(c.Source, "configuration is invalid") {
+					banned++
+					break
+				}
+			}
+		}
+		// Nothing left to do: the scheduler plans no start anywhere.
+		return banned == len(c.Nodes) && len(ex.Actions) == 0,
+			fmt.Sprintf("explain d: %d of %d nodes banned for the invalid configuration, pending %v: %+v", banned, len(c.Nodes), ex.Actions, e)
+	})
+	// The starts on all nodes: one, where it failed.
+	starts := 0
+	for _, n := range c.Nodes {
+		h, err := cl.History(ctx, "d", n.Name)
+		if err != nil {
+			t.Fatalf("history of d on %s: %v", n.Name, err)
+		}
+		for _, r := range h.Resources {
+			for _, op := range r.Recent {
+				if op.Action == "start" {
+					starts++
+					if n.Name != failedOn {
+						t.Errorf("d was started on %s after its rc 6 failure on %s: %+v", n.Name, failedOn, op)
+					}
+				}
+			}
+		}
+	}
+	if starts != 1 {
+		t.Errorf("d was started %d times, want once (the failed start on %s)", starts, failedOn)
+	}
+	if on := runsOn(dir, "d", c.Nodes); len(on) != 0 {
+		t.Errorf("d runs on %v, want nowhere", on)
+	}
+
+	// The operator fixes the parameter and cleans up: d starts.
+	mustApply(t, c.Nodes[0], &cib.UpdateResource{ID: "d", Params: cib.Patch{Unset: []string{"fail_start"}}})
+	if _, err := cl.Cleanup(ctx, api.CleanupRequest{Rsc: "d"}); err != nil {
+		t.Fatal(err)
+	}
+	WaitFor(t, 15*time.Second, func() (bool, string) {
+		on := runsOn(dir, "d", c.Nodes)
+		return len(on) == 1, "d runs on " + formatList(on) + " after the fix and cleanup"
+	})
 }

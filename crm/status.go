@@ -82,7 +82,7 @@ func resourceState(h lrm.History) (scheduler.ResourceState, bool) {
 		rs.Monitors = append(rs.Monitors, cib.Duration(r.Interval))
 	}
 	if h.LastFailure != nil && rs.FailCount > 0 {
-		rs.LastFailure = h.LastFailure.Started
+		rs.LastFailure, rs.FailedRC = h.LastFailure.Started, h.LastFailure.RC
 	}
 	op := h.State
 	if op == nil {

@@ -61,6 +61,14 @@
 // read from the pid file, checked again (by its start time) right
 // before each signal.
 //
+// Bad parameters. start, validate-all and recurring monitors return rc 6
+// (the scheduler then bans the resource from every node, as Pacemaker
+// does). A stop and a probe do not fail on them: a failed stop fences the
+// node, and parameters may have gone bad while nginx runs. If pidfile and
+// binary are still usable they look for nginx by them (the probe at depth
+// 0); otherwise no nginx this agent started can be found, so the stop
+// succeeds and the probe says not running. Both print the problem.
+//
 // Readiness. When the started process exits 0, nginx has already bound
 // its listen sockets; the master then writes the pid file. start waits
 // for that master, then for status_url if set, else connects to the

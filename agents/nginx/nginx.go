@@ -67,9 +67,28 @@ func (ag *Agent) Run(ctx context.Context, a *ocf.Action) int {
 	}
 	c, err := parseConfig(a, ag.pidDir)
 	if err != nil {
-		a.Printf("%v", err)
-		log.Error("bad parameters", "rc", ocf.ErrConfigured, "err", err)
-		return ocf.ErrConfigured
+		// A stop or a probe must not fail on parameters gone bad (a
+		// failed stop fences the node; a failed probe restarts): they
+		// look for nginx by the pid file and binary if those are still
+		// usable, and otherwise nothing this agent started can be found.
+		probe := a.Name == ocf.Monitor && a.Interval == 0
+		switch {
+		case (a.Name == ocf.Stop || probe) && c.findable():
+			a.Printf("%v (looking for nginx by its pid file all the same)", err)
+			a.CheckLevel = 0 // the status check's parameters may be the bad ones
+			log.Warn("bad parameters; looking for nginx by its pid file", "action", a.Name, "err", err)
+		case a.Name == ocf.Stop:
+			a.Printf("%v; nothing to stop that this agent could find", err)
+			log.Warn("bad parameters; nothing to stop", "err", err)
+			return ocf.Success
+		case probe:
+			a.Printf("%v; not running as far as this agent can tell", err)
+			return ocf.NotRunning
+		default:
+			a.Printf("%v", err)
+			log.Error("bad parameters", "rc", ocf.ErrConfigured, "err", err)
+			return ocf.ErrConfigured
+		}
 	}
 	switch a.Name {
 	case ocf.Start:

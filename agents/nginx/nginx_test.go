@@ -118,6 +118,9 @@ func (l *lab) want(rc int, name string, params map[string]string, depth int) str
 	return want(l.t, l.ag, rc, name, params, depth)
 }
 
+// probe names the one-shot monitor for op.
+const probe = "probe"
+
 func op(t *testing.T, ag *nginx.Agent, name string, params map[string]string, depth int, timeout time.Duration) (int, string) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(t.Context(), timeout)
@@ -126,6 +129,13 @@ func op(t *testing.T, ag *nginx.Agent, name string, params map[string]string, de
 	a := &ocf.Action{
 		Name: name, Instance: "web", Params: params, CheckLevel: depth, Timeout: timeout,
 		Out: &out, Log: slog.New(slog.NewTextHandler(t.Output(), nil)),
+	}
+	// A monitor is a recurring one; "probe" is the one-shot monitor.
+	switch name {
+	case ocf.Monitor:
+		a.Interval = 10 * time.Second
+	case probe:
+		a.Name = ocf.Monitor
 	}
 	rc := ag.Run(ctx, a)
 	return rc, out.String()
@@ -348,13 +358,25 @@ func TestBadParameters(t *testing.T) {
 		{"a word in options", l.params("options", "stop"), "not an nginx option"},
 		{"ftp status_url", l.params("status_url", "ftp://127.0.0.1/"), "status_url"},
 	} {
-		for _, action := range []string{ocf.Start, ocf.Stop, ocf.Monitor, ocf.ValidateAll} {
+		// A stop succeeds and a probe (a monitor of interval 0) finds it
+		// not running: nginx is not running, and a failed stop would
+		// fence the node. Both still name the problem; a recurring
+		// monitor fails with rc 6.
+		for action, wantRC := range map[string]int{ocf.Start: ocf.ErrConfigured, ocf.ValidateAll: ocf.ErrConfigured, ocf.Monitor: ocf.ErrConfigured, ocf.Stop: ocf.Success, probe: ocf.NotRunning} {
 			rc, out := l.op(action, tc.p, 0, 5*time.Second)
-			if rc != ocf.ErrConfigured || !strings.Contains(out, tc.want) {
-				t.Errorf("%s: %s: rc %d %q, want %d naming %q", tc.name, action, rc, out, ocf.ErrConfigured, tc.want)
+			if rc != wantRC || !strings.Contains(out, tc.want) {
+				t.Errorf("%s: %s: rc %d %q, want %d naming %q", tc.name, action, rc, out, wantRC, tc.want)
 			}
 		}
 	}
+	// Parameters gone bad while nginx runs: the probe still finds it and
+	// the stop still stops it, by its pid file.
+	l.want(ocf.Success, ocf.Start, l.params(), 0)
+	bad := l.params("options", "stop")
+	l.want(ocf.Success, probe, bad, 0)
+	l.want(ocf.ErrConfigured, ocf.Monitor, bad, 0)
+	l.want(ocf.Success, ocf.Stop, bad, 0)
+	l.want(ocf.NotRunning, probe, l.params(), 0)
 	l.want(ocf.Success, ocf.MetaData, nil, 0)
 	l.want(ocf.ErrUnimplemented, ocf.Promote, l.params(), 0)
 	// Accepted options reach nginx.

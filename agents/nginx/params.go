@@ -44,7 +44,8 @@ type config struct {
 }
 
 // parseConfig reads and checks an action's parameters. It names every
-// problem it finds; each is a configuration error (rc 6) — whether the
+// problem it finds; each is a configuration error (rc 6), and the config
+// is returned as far as it could be read — whether the
 // binary and the configuration file exist on this node is checked where
 // they are needed.
 func parseConfig(a *ocf.Action, pidDir string) (*config, error) {
@@ -90,9 +91,15 @@ func parseConfig(a *ocf.Action, pidDir string) (*config, error) {
 	}
 	c.Options = opts
 	if len(errs) > 0 {
-		return nil, fmt.Errorf("nginx %s: %s", instanceName(a), strings.Join(errs, "; "))
+		return c, fmt.Errorf("nginx %s: %s", instanceName(a), strings.Join(errs, "; "))
 	}
 	return c, nil
+}
+
+// findable says whether a configuration parseConfig rejected still names
+// the pid file and binary that a stop or a probe needs to find nginx.
+func (c *config) findable() bool {
+	return filepath.IsAbs(c.Binary) && checkPidPath(c.PidFile) == nil
 }
 
 func instanceName(a *ocf.Action) string {

@@ -7,6 +7,10 @@
 //	stop:     remove every copy of the address from nic (absent: done)
 //	monitor:  address on nic? no: 7; link down: 1; else 0
 //
+// Invalid parameters are rc 6, except for a stop and a probe (see
+// lenient): they look for a valid ip on every interface, and with no
+// valid ip there is nothing to find.
+//
 // The agent acts in the network namespace of the thread that calls Run:
 // every socket it uses is opened there, during the action. A caller can
 // run it inside a namespace from a thread locked to it. Only the
@@ -147,6 +151,21 @@ func open(act *ocf.Action) (*config, *nlink, error) {
 	return c, nl, nil
 }
 
+// lenient is the configuration a stop or a probe works with when the
+// parameters are invalid (err): a failed stop fences the node and a failed
+// probe restarts the resource, so neither fails on parameters gone bad.
+// With a valid ip they look for the address on every interface; without
+// one (nil) no address this agent added can exist.
+func lenient(act *ocf.Action, err error) *config {
+	ip, reason := parseIP(act.Params[paramIP])
+	if reason != "" {
+		act.Printf("%v", err)
+		return nil
+	}
+	act.Printf("%v (looking for %s on every interface all the same)", err, ip)
+	return &config{IP: ip}
+}
+
 // start adds the address and announces it. The raw socket is opened
 // before the address is added so that a missing privilege changes
 // nothing, and so that the first frame follows the address at once.
@@ -268,7 +287,9 @@ func (a *Agent) stopRepeats(ip netip.Addr) {
 func (a *Agent) stop(act *ocf.Action, log *slog.Logger) error {
 	c, err := parseConfig(act.Params)
 	if err != nil {
-		return fail(ocf.ErrConfigured, err)
+		if c = lenient(act, err); c == nil {
+			return nil // no address this agent could have added
+		}
 	}
 	a.stopRepeats(c.IP)
 	nl, err := openNetlink()
@@ -302,7 +323,16 @@ func (a *Agent) stop(act *ocf.Action, log *slog.Logger) error {
 // when it sits on a link that is down or failed duplicate address
 // detection. It needs no privileges.
 func (a *Agent) monitor(act *ocf.Action) error {
-	c, nl, err := open(act)
+	c, err := parseConfig(act.Params)
+	if err != nil {
+		if act.Interval > 0 {
+			return fail(ocf.ErrConfigured, err)
+		}
+		if c = lenient(act, err); c == nil {
+			return ocf.Failf(ocf.NotRunning, "no address this agent could have added")
+		}
+	}
+	nl, err := openNetlink()
 	if err != nil {
 		return err
 	}

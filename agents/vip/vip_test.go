@@ -6,6 +6,7 @@ import (
 	"os/exec"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/paceline/paceline/agents/ocf"
 )
@@ -42,20 +43,30 @@ func TestMetaDataValid(t *testing.T) {
 }
 
 // TestRunRefusals: unknown actions are unimplemented, bad parameters are
-// ErrConfigured with the parameter named, a cancelled action does
-// nothing, for every action and before any netlink call (so no root is
-// needed here).
+// ErrConfigured with the parameter named (a stop and a probe do not fail
+// on them), a cancelled action does nothing; no root is needed here.
 func TestRunRefusals(t *testing.T) {
 	a := New()
+	// A monitor is a recurring one; "probe" is the one-shot monitor.
 	run := func(ctx context.Context, action string, params map[string]string) (int, string) {
 		var out bytes.Buffer
-		rc := a.Run(ctx, &ocf.Action{Name: action, Params: params, Out: &out})
+		act := &ocf.Action{Name: action, Params: params, Out: &out, Interval: 10 * time.Second}
+		if action == "probe" {
+			act.Name, act.Interval = ocf.Monitor, 0
+		}
+		rc := a.Run(ctx, act)
 		return rc, out.String()
 	}
 	if rc, _ := run(t.Context(), "reload", map[string]string{"ip": "192.0.2.50"}); rc != ocf.ErrUnimplemented {
 		t.Errorf("reload: rc %d, want %d", rc, ocf.ErrUnimplemented)
 	}
-	for _, action := range []string{ocf.Start, ocf.Stop, ocf.Monitor, ocf.ValidateAll} {
+	// A stop succeeds and a probe finds the address absent (192.0.2.50 is
+	// not on this host; with a valid ip they look for it on every
+	// interface, read-only here): a failed stop would fence the node.
+	// Both still name the problem.
+	wantRC := map[string]int{ocf.Start: ocf.ErrConfigured, ocf.Monitor: ocf.ErrConfigured, ocf.ValidateAll: ocf.ErrConfigured,
+		ocf.Stop: ocf.Success, "probe": ocf.NotRunning}
+	for action, want := range wantRC {
 		for _, tc := range []struct {
 			params map[string]string
 			want   string
@@ -66,8 +77,8 @@ func TestRunRefusals(t *testing.T) {
 			{map[string]string{"ip": "192.0.2.50", "nic": "eth0", "label": "eth1:x"}, `parameter label="eth1:x"`},
 		} {
 			rc, out := run(t.Context(), action, tc.params)
-			if rc != ocf.ErrConfigured || !strings.Contains(out, tc.want) {
-				t.Errorf("%s %v: rc %d %q; want %d and %q", action, tc.params, rc, out, ocf.ErrConfigured, tc.want)
+			if rc != want || !strings.Contains(out, tc.want) {
+				t.Errorf("%s %v: rc %d %q; want %d and %q", action, tc.params, rc, out, want, tc.want)
 			}
 		}
 	}

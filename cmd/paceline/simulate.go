@@ -16,6 +16,7 @@ import (
 	"github.com/spf13/cobra"
 	"gopkg.in/yaml.v3"
 
+	"github.com/paceline/paceline/agents/ocf"
 	"github.com/paceline/paceline/cib"
 	"github.com/paceline/paceline/crm/scheduler"
 )
@@ -381,7 +382,7 @@ func stopAll(ns *scheduler.NodeStatus) {
 	var kept []scheduler.ResourceState
 	for _, r := range ns.Resources {
 		if r.FailCount > 0 {
-			kept = append(kept, scheduler.ResourceState{ID: r.ID, Role: cib.RoleStopped, FailCount: r.FailCount, LastFailure: r.LastFailure})
+			kept = append(kept, scheduler.ResourceState{ID: r.ID, Role: cib.RoleStopped, FailCount: r.FailCount, LastFailure: r.LastFailure, FailedRC: r.FailedRC})
 		}
 	}
 	ns.Resources = kept
@@ -529,9 +530,9 @@ func resultStatus(st *scheduler.Status, plan *scheduler.Plan) *scheduler.Status 
 		for _, e := range old.Resources {
 			k := key{e.ID, old.Name}
 			keepFailed := e.Failed && !touched[k]
-			count, last := e.FailCount, e.LastFailure
+			count, last, rc := e.FailCount, e.LastFailure, e.FailedRC
 			if cleared[k] {
-				count, last = 0, time.Time{}
+				count, last, rc = 0, time.Time{}, 0
 			}
 			if !keepFailed && count == 0 {
 				continue
@@ -551,7 +552,7 @@ func resultStatus(st *scheduler.Status, plan *scheduler.Plan) *scheduler.Status 
 			}
 			carried[i] = true
 			r := &ns.Resources[i]
-			r.FailCount, r.LastFailure = count, last
+			r.FailCount, r.LastFailure, r.FailedRC = count, last, rc
 			if keepFailed {
 				r.Failed, r.FailedOp = true, e.FailedOp
 			}
@@ -649,6 +650,9 @@ func resourceStateString(r scheduler.ResourceState) string {
 	}
 	if r.FailCount > 0 {
 		notes = append(notes, fmt.Sprintf("fail-count %d", r.FailCount))
+	}
+	if r.FailedRC != 0 && r.FailCount > 0 {
+		notes = append(notes, fmt.Sprintf("rc %d (%s)", r.FailedRC, ocf.RCName(r.FailedRC)))
 	}
 	if r.Role == cib.RoleStopped && len(notes) == 1 {
 		return ""

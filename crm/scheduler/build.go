@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/paceline/paceline/agents/ocf"
 	"github.com/paceline/paceline/cib"
 )
 
@@ -85,9 +86,12 @@ type prim struct {
 	known        []bool // per node: the LRM state is known
 	fails        []int  // effective fail count per node
 	banned       []string
-	stop         bool // on-fail=stop: keep stopped
-	multi        bool // active on several nodes
-	stopWhy      string
+	// fatal, when set, bans it from every node: a failure of rc 6 (not
+	// configured) somewhere.
+	fatal   string
+	stop    bool // on-fail=stop: keep stopped
+	multi   bool // active on several nodes
+	stopWhy string
 
 	base    []cib.Score // location + stickiness + fail bans, per node
 	contrib [][]Contribution
@@ -534,6 +538,17 @@ func (w *world) readStatus(st *Status) error {
 			if rs.Failed && rs.FailedOp == "start" && w.startFatal && !expired {
 				p.banned[ni] = "its start failed here (start-failure-is-fatal)"
 			}
+			// A hard or fatal error bans until cleaned up or expired,
+			// unless the failed op's on-fail is ignore (as Pacemaker).
+			ignored := rs.Failed && w.onFail(p, cmp.Or(rs.FailedOp, OpMonitor), role) == "ignore"
+			if rs.FailCount > 0 && !expired && !ignored {
+				switch hard := hardError(rs.FailedRC); {
+				case rs.FailedRC == ocf.ErrConfigured && p.fatal == "":
+					p.fatal = fmt.Sprintf("its agent said on %s that its configuration is invalid (rc 6, not configured); fix it, then clean up the failure", ns.Name)
+				case hard != "":
+					p.banned[ni] = fmt.Sprintf("hard error here (rc %d, %s); clean up the failure once fixed", rs.FailedRC, hard)
+				}
+			}
 			r := runState{node: ni, role: role, failed: rs.Failed, failedOp: rs.FailedOp}
 			if rs.MonitorsKnown {
 				r.monitorsKnown, r.monitors = true, rs.Monitors
@@ -557,6 +572,11 @@ func (w *world) readStatus(st *Status) error {
 		}
 	}
 	for _, p := range w.prims {
+		if p.fatal != "" {
+			for ni := range p.banned {
+				p.banned[ni] = p.fatal
+			}
+		}
 		for ni, c := range p.fails {
 			if p.threshold > 0 && int64(c) >= p.threshold && p.banned[ni] == "" {
 				p.banned[ni] = fmt.Sprintf("migration-threshold %d reached (%d failures)", p.threshold, c)
@@ -564,6 +584,16 @@ func (w *world) readStatus(st *Status) error {
 		}
 	}
 	return nil
+}
+
+// hardError names the OCF codes that ban a resource from the node where
+// an operation returned them (Pacemaker's hard errors); "" for others.
+func hardError(rc int) string {
+	switch rc {
+	case ocf.ErrArgs, ocf.ErrUnimplemented, ocf.ErrPerm, ocf.ErrInstalled:
+		return ocf.RCName(rc)
+	}
+	return ""
 }
 
 // clearFC is an expired fail count the plan clears.

@@ -328,6 +328,9 @@ func drawStatus(t *rapid.T, cfg *cib.Config) *scheduler.Status {
 		if rs.FailCount > 0 || rs.Failed {
 			rs.LastFailure = propNow.Add(-pick(t, "failed-ago", time.Minute, 2*time.Hour))
 		}
+		if rs.FailCount > 0 && chance(t, "failed-rc", 5) {
+			rs.FailedRC = pick(t, "rc", 1, 2, 5, 6)
+		}
 	}
 	for _, p := range cfg.Primitives {
 		cl := cfg.CloneOf(p.ID)
@@ -1463,7 +1466,8 @@ func mergeKeys(a, b map[string]int) map[string]int {
 // Bans and target roles hold: nothing is placed where a -INFINITY location
 // applies (promoted where a role-Promoted one does), where its fail count
 // reached migration-threshold (not expired by failure-timeout), or where
-// its start failed with start-failure-is-fatal; a resource whose
+// its start failed with start-failure-is-fatal, where it failed with a
+// hard error (rc 2, 5), nor anywhere after a fatal one (rc 6); a resource whose
 // target-role is Stopped (also: a group member after one, and
 // stop-all-resources) is stopped, one with Unpromoted is not promoted.
 // Resources that stay where they run are exempt.
@@ -1512,6 +1516,26 @@ func TestPropBansAndTargetRoles(t *testing.T) {
 				}
 				if startFatal && r.Failed && r.FailedOp == "start" && !expired && !ignored {
 					p.add("%s placed on %s, where its start failed (start-failure-is-fatal)", pl.Name(), pl.Node)
+				}
+				if (r.FailedRC == 2 || r.FailedRC == 5) && r.FailCount > 0 && !expired && !ignored {
+					p.add("%s placed on %s, where it failed with the hard error rc %d", pl.Name(), pl.Node, r.FailedRC)
+				}
+			}
+			// A fatal error (rc 6) anywhere bans it from every node.
+			if len(timeouts) <= 1 {
+				var timeout time.Duration
+				if len(timeouts) == 1 {
+					d, _ := cib.ParseDuration(timeouts[0])
+					timeout = time.Duration(d)
+				}
+				for node, es := range pf.entries {
+					for _, r := range es {
+						expired := timeout > 0 && propNow.Sub(r.LastFailure) > timeout
+						ignored := r.Failed && slices.Contains(f.onFails(pl.Rsc, r), "ignore")
+						if r.FailedRC == 6 && r.FailCount > 0 && !expired && !ignored {
+							p.add("%s placed on %s, though it failed with rc 6 (not configured) on %s", pl.Name(), pl.Node, node)
+						}
+					}
 				}
 			}
 			target := f.targetRole(pl.Rsc)

@@ -78,6 +78,13 @@ type ResourceState struct {
 	// LastFailure is when it last did (for failure-timeout).
 	FailCount   int       `json:"fail-count,omitempty" yaml:"fail-count,omitempty"`
 	LastFailure time.Time `json:"last-failure,omitzero" yaml:"last-failure,omitempty"`
+	// FailedRC is the OCF return code of the last failure here (while the
+	// fail count lasts). As with Pacemaker, some codes say the resource
+	// cannot run here, or anywhere, until the failure is cleaned up:
+	// 2 (invalid argument), 3 (unimplemented), 4 (insufficient privileges)
+	// and 5 (not installed) ban it from this node; 6 (not configured: the
+	// parameters are wrong everywhere) bans it from every node.
+	FailedRC int `json:"failed-rc,omitempty" yaml:"failed-rc,omitempty"`
 	// Monitors are the intervals of the recurring monitors running for it
 	// here, when MonitorsKnown (the live cluster always knows; a status
 	// file without the field says nothing, and nothing is planned for
@@ -170,6 +177,9 @@ func (s *Status) Validate(c *cib.Config) error {
 			}
 			if r.FailCount < 0 {
 				add("%s: negative fail-count", rw)
+			}
+			if r.FailedRC < 0 || r.FailedRC > 255 {
+				add("%s: failed-rc %d is not an exit code (0-255)", rw, r.FailedRC)
 			}
 			if r.FailedOp != "" && !r.Failed {
 				add("%s: failed-op without failed: true", rw)
