@@ -168,6 +168,10 @@ type Machine struct {
 	// master is the last master heard from, and its priority.
 	master         netip.Addr
 	masterPriority int
+	// hold keeps a backup from becoming master when its down timer runs
+	// out (a sync group whose other members do not want to yet); wants
+	// records that it ran out while held, until a master is heard again.
+	hold, wants bool
 }
 
 // New makes a machine in Init; Start begins the election.
@@ -262,6 +266,13 @@ func (m *Machine) Tick(now time.Time) []Action {
 		m.timer = now.Add(m.cfg.AdvertInterval)
 		return []Action{{Kind: Send, Priority: m.prio}}
 	case Backup:
+		if m.hold {
+			// Held back (a sync group): want to, and wait another
+			// interval; a master heard meanwhile clears the wish.
+			m.wants = true
+			m.timer = now.Add(m.downInterval())
+			return nil
+		}
 		why := "no advert from a master within the master down interval"
 		if m.master.IsValid() && m.masterPriority < m.prio && !m.cfg.NoPreempt {
 			why = fmt.Sprintf("preempting %s (priority %d < %d)", m.master, m.masterPriority, m.prio)
@@ -305,6 +316,7 @@ func (m *Machine) backupReceive(now time.Time, a Advert) []Action {
 	}
 	m.timer = now.Add(m.downInterval())
 	m.master, m.masterPriority = a.From, a.Priority
+	m.wants = false
 	if m.cfg.PreemptDelay > 0 {
 		switch {
 		case a.Priority >= m.prio:
@@ -393,6 +405,38 @@ func (m *Machine) SetFault(now time.Time, fault bool, why string) []Action {
 	return nil
 }
 
+// SetHold keeps (true) or lets (false) a backup become master when its
+// master down timer runs out: a sync group holds a member back until
+// every member wants to be master.
+func (m *Machine) SetHold(hold bool) { m.hold = hold }
+
+// WantsMaster says whether the router is master, or a backup whose down
+// timer ran out while it was held back and that has heard no master since.
+func (m *Machine) WantsMaster() bool {
+	return m.state == Master || (m.state == Backup && m.wants)
+}
+
+// ForceMaster makes a backup master at once (its sync group became
+// master). Other states are left alone.
+func (m *Machine) ForceMaster(now time.Time, why string) []Action {
+	if m.state != Backup {
+		return nil
+	}
+	return m.becomeMaster(now, why, nil)
+}
+
+// ForceBackup makes a master a backup at once, without a priority 0
+// advert (its sync group became backup): it waits the master down
+// interval like any backup. Other states are left alone.
+func (m *Machine) ForceBackup(now time.Time, why string) []Action {
+	if m.state != Master {
+		return nil
+	}
+	acts := m.enter(Backup, why, nil)
+	m.timer = now.Add(m.downInterval())
+	return acts
+}
+
 // becomeMaster sends the first advert, then changes state.
 func (m *Machine) becomeMaster(now time.Time, why string, acts []Action) []Action {
 	acts = append(acts, Action{Kind: Send, Priority: m.prio})
@@ -408,6 +452,7 @@ func (m *Machine) enter(to State, why string, acts []Action) []Action {
 	from := m.state
 	m.state = to
 	m.timer = time.Time{}
+	m.wants = false
 	if to != Backup {
 		m.preemptAt = time.Time{}
 	}

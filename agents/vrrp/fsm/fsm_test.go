@@ -490,3 +490,34 @@ func TestPropOneMaster(t *testing.T) {
 		}
 	})
 }
+
+// A held backup does not become master when its down timer runs out: it
+// wants to, and waits another interval; a master heard clears the wish.
+// ForceMaster and ForceBackup move a sync group's members.
+func TestHoldAndForce(t *testing.T) {
+	m := mustNew(t, Config{Priority: 100})
+	m.Start(t0)
+	m.SetHold(true)
+	down := 3*time.Second + ms(609.375)
+	want(t, "held", m.Tick(at(down)), "")
+	if !m.WantsMaster() || m.State() != Backup {
+		t.Fatalf("held backup: wants %v, state %v", m.WantsMaster(), m.State())
+	}
+	wantDeadline(t, m, 2*down)
+	m.Receive(at(down+time.Second), Advert{From: peerHigh, Priority: 150, Interval: time.Second})
+	if m.WantsMaster() {
+		t.Error("still wants master after hearing one")
+	}
+	m.SetHold(false)
+	want(t, "released", m.Tick(at(2*down+time.Second)), "send 100, BACKUP->MASTER")
+	if !m.WantsMaster() {
+		t.Error("a master wants master")
+	}
+	want(t, "force backup", m.ForceBackup(at(10*time.Second), "sync group"), "MASTER->BACKUP")
+	wantDeadline(t, m, 10*time.Second+down)
+	want(t, "force backup again", m.ForceBackup(at(10*time.Second), "sync group"), "")
+	want(t, "force master", m.ForceMaster(at(11*time.Second), "sync group"), "send 100, BACKUP->MASTER")
+	want(t, "force master again", m.ForceMaster(at(11*time.Second), "sync group"), "")
+	m.SetFault(at(12*time.Second), true, "x")
+	want(t, "force master in fault", m.ForceMaster(at(13*time.Second), "sync group"), "")
+}

@@ -1,0 +1,29 @@
+// Package vrrp implements VRRP, the Virtual Router Redundancy Protocol:
+// version 3 (RFC 5798) for IPv4 and IPv6, and version 2 (RFC 3768) for
+// IPv4 with keepalived's simple password (auth_type PASS), so that it
+// interoperates with keepalived on the wire.
+//
+// Its wire parts:
+//
+//	packet.go    Advert, its codec (Marshal, Parse) and checksums; a
+//	             DropError with a DropReason for every packet Parse or
+//	             Expect.Check refuses
+//	counters.go  Counters: one atomic drop counter per DropReason
+//	conn.go      Conn: a raw IP socket for protocol 112 (ip4:112 or
+//	             ip6:112) on one interface: multicast group, TTL / hop
+//	             limit 255, the received packet's TTL, destination and
+//	             interface from control messages
+//
+//	              +-------------------+
+//	   bytes  --> | Parse(b, src, dst,| --> Advert --> Expect.Check --> Advert
+//	              |       ttl)        |                  |  (VRID, auth,
+//	              +-------------------+                  |   v2 interval)
+//	                 | DropError                         | DropError
+//	                 v                                   v
+//	              Counters.Record  <---------------------+
+//
+//	   Advert --> Conn.Send(a, dst) --> Marshal(src, dst) --> socket
+//	   socket --> Conn.Receive(ctx) --> Packet{Data, Src, Dst, TTL, IfIndex}
+//
+// README.md records the decisions taken for them.
+package vrrp
