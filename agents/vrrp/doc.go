@@ -25,5 +25,20 @@
 //	   Advert --> Conn.Send(a, dst) --> Marshal(src, dst) --> socket
 //	   socket --> Conn.Receive(ctx) --> Packet{Data, Src, Dst, TTL, IfIndex}
 //
+// The runtime on top of them:
+//
+//	fsm/         the RFC 5798 state machine with keepalived's additions,
+//	             pure (no I/O, no clock)
+//	instance.go  InstanceConfig; an instance drives its machine, sends
+//	             its adverts, adds and removes its addresses; a unit is
+//	             one goroutine running a sync group's instances (they
+//	             change state together) or a lone instance
+//	router.go    Router: the sockets (one per interface, family, source
+//	             and group, demultiplexed by VRID), the units, status,
+//	             and Adjust / Fault for track scripts, interfaces and
+//	             quorum
+//	addr.go      VIPAddresser: virtual addresses through the built-in vip
+//	             agent (netlink, gratuitous ARP, unsolicited NA)
+//
 // README.md records the decisions taken for them.
 package vrrp
