@@ -12,7 +12,7 @@ FUZZTIME ?= 100000x
 # Checks per scheduler property in `make prop` (part of `make test`).
 PROPCHECKS ?= 2000
 
-.PHONY: all build deps test vet fmt-check unit fuzz prop demo bench bench-failover clean
+.PHONY: all build deps test vet fmt-check unit fuzz prop demo bench bench-failover bench-web clean
 
 all: build
 
@@ -69,6 +69,17 @@ bench-failover: deps
 	PACELINE_FAILOVER_LAN_RUNS=$(LAN_RUNS) PACELINE_FAILOVER_KEEPALIVED=$(KEEPALIVED) \
 	$(GO) test -count=1 -timeout 60m -run '^TestNetnsFailoverFigures$$' -v ./e2e \
 	| grep --line-buffered -E 'bench_test.go:[0-9]+:|held by|-- (PASS|FAIL|SKIP)|^(ok|FAIL|panic)'
+
+# Web failover figures (root): RUNS crashes (20 by default, as above) of
+# the node serving each web example's VIP (three-node-web,
+# active-active-web), then RUNS crashes of keepalived's master in the same
+# lab, keepalived + nginx with a check script (VRRPv2 advert_int 1, VRRPv3
+# advert_int 0.1). Figures: crash -> HTTP 200 through the VIP from another
+# node, where each spends its time, the ratios Paceline/keepalived.
+bench-web: deps
+	set -o pipefail; PACELINE_EXAMPLE_RUNS=$(RUNS) \
+	$(GO) test -count=1 -timeout 60m -run '^TestExampleFigures$$' -v ./e2e \
+	| grep --line-buffered -E '(examples|keepalived_web)_test.go:[0-9]+:|-- (PASS|FAIL|SKIP)|^(ok|FAIL|panic)'
 
 # No spurious failover (root): a 3-node cluster with a VIP (fast profile)
 # left alone for SOAK (a duration) while the holders and the client's

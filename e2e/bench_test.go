@@ -600,10 +600,11 @@ vrrp_instance bench {
 `
 
 // kaProc is one node's keepalived: its parent and VRRP child share the
-// process group of the PID started.
+// process group of the PID started. Its console log is read while it
+// runs, each line stamped with when it arrived.
 type kaProc struct {
-	p      *Proc
-	pgid   int
+	cmd    *exec.Cmd
+	log    *stampedLog
 	killed bool
 }
 
@@ -615,19 +616,89 @@ func (k *kaProc) kill() {
 		return
 	}
 	k.killed = true
-	_ = syscall.Kill(-k.pgid, syscall.SIGKILL)
-	k.p.Stop(syscall.SIGKILL)
+	_ = syscall.Kill(-k.cmd.Process.Pid, syscall.SIGKILL)
+	_ = k.cmd.Wait()
 }
 
+// startKeepalived starts keepalived in node's namespace with
+// DIR/NODE/keepalived.conf, logging to the console; it is killed at test
+// end. A rebooted machine has a fresh /run: the pid files of an earlier,
+// killed keepalived are removed first, else it finds its VRRP child's pid
+// (a zombie until PID 1 reaps it) and says "daemon is already running".
 func startKeepalived(t *testing.T, lab *Lab, dir, node string) *kaProc {
 	t.Helper()
 	d := filepath.Join(dir, node)
-	conf := filepath.Join(d, "keepalived.conf")
-	p := lab.Start(node, "keepalived", "--vrrp", "--dont-fork", "--log-console", "--no-syslog",
-		"-f", conf, "-p", filepath.Join(d, "keepalived.pid"), "-r", filepath.Join(d, "vrrp.pid"))
-	k := &kaProc{p: p, pgid: p.cmd.Process.Pid}
-	t.Cleanup(k.kill) // runs before Lab's cleanup of p: the group first
+	pids := []string{filepath.Join(d, "keepalived.pid"), filepath.Join(d, "vrrp.pid")}
+	for _, f := range pids {
+		if err := os.Remove(f); err != nil && !errors.Is(err, os.ErrNotExist) {
+			t.Fatal(err)
+		}
+	}
+	cmd := exec.Command("ip", "netns", "exec", lab.NS(node), "keepalived", "--vrrp", "--dont-fork", "--log-console", "--no-syslog",
+		"-f", filepath.Join(d, "keepalived.conf"), "-p", pids[0], "-r", pids[1])
+	k := &kaProc{cmd: cmd, log: &stampedLog{}}
+	cmd.Stdout, cmd.Stderr = k.log, k.log
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	// A check script keepalived started and that left its process group
+	// may hold the log's pipe: Wait gives up on it after this long.
+	cmd.WaitDelay = time.Second
+	if err := cmd.Start(); err != nil {
+		t.Fatalf("start keepalived in %s: %v", node, err)
+	}
+	t.Cleanup(k.kill)
 	return k
+}
+
+// stampedLog is a process's output as lines, each with the time it
+// arrived; safe to read while the process writes.
+type stampedLog struct {
+	mu      sync.Mutex
+	partial []byte
+	lines   []stampedLine
+}
+
+type stampedLine struct {
+	at   time.Time
+	text string
+}
+
+func (l *stampedLog) Write(p []byte) (int, error) {
+	now := time.Now()
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.partial = append(l.partial, p...)
+	for {
+		i := slices.Index(l.partial, '\n')
+		if i < 0 {
+			return len(p), nil
+		}
+		l.lines = append(l.lines, stampedLine{now, string(l.partial[:i])})
+		l.partial = l.partial[i+1:]
+	}
+}
+
+// first is the first line after from that contains s, and when it came.
+func (l *stampedLog) first(from time.Time, s string) (stampedLine, bool) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	for _, line := range l.lines {
+		if line.at.After(from) && strings.Contains(line.text, s) {
+			return line, true
+		}
+	}
+	return stampedLine{}, false
+}
+
+// String is the whole output, each line after the time it came.
+func (l *stampedLog) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	var b strings.Builder
+	for _, line := range l.lines {
+		fmt.Fprintf(&b, "%s %s\n", line.at.Format("15:04:05.000"), line.text)
+	}
+	b.Write(l.partial)
+	return b.String()
 }
 
 // holderStats sums up a watch of the holders.
@@ -723,7 +794,7 @@ func benchKeepalived(t *testing.T, runs int) *kaFigures {
 					continue
 				}
 				ka[n].kill()
-				t.Logf("%s keepalived (end):\n%s", n, tail(ka[n].p.Output(), 40))
+				t.Logf("%s keepalived (end):\n%s", n, tail(ka[n].log.String(), 40))
 			}
 		}
 	})
@@ -760,12 +831,6 @@ func benchKeepalived(t *testing.T, runs int) *kaFigures {
 		t.Logf("run %d (keepalived): %s crashed: the client answered after %v; the address on %s after %v",
 			i+1, master, answer.Round(time.Millisecond), next, hold.Round(time.Millisecond))
 		reboot(lab, master)
-		// A rebooted machine has a fresh /run: without this, keepalived
-		// finds its killed VRRP child's pid (a zombie until PID 1 reaps
-		// it) and says "daemon is already running".
-		for _, f := range []string{"keepalived.pid", "vrrp.pid"} {
-			_ = os.Remove(filepath.Join(dir, master, f))
-		}
 		ka[master] = startKeepalived(t, lab, dir, master)
 		clustertest.WaitFor(t, bound, func() (bool, string) {
 			on := h.now()
