@@ -18,6 +18,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/paceline/paceline/agents/vrrp"
 	"github.com/paceline/paceline/alerts"
 	"github.com/paceline/paceline/cib"
 	"github.com/paceline/paceline/cib/raftstore"
@@ -42,6 +43,7 @@ type Agent struct {
 	fence *fenceState
 
 	alerts *alerts.Runner // runs the configured alert agents (alerts.go)
+	vrrp   *vrrp.Agent    // the built-in ocf:paceline:vrrp (vrrp.go)
 
 	wasQuorate      atomic.Bool // the last quorum decision (for wait_for_all)
 	quorumUnblocked atomic.Bool // `paceline quorum unblock`: wait_for_all lifted

@@ -33,6 +33,7 @@ func (a *Agent) routes() http.Handler {
 	mux.HandleFunc("POST /v1/stonith/fence", a.postFence)
 	mux.HandleFunc("GET /v1/stonith/history", a.getFenceHistory)
 	mux.HandleFunc("POST /v1/quorum/unblock", a.postQuorumUnblock)
+	mux.HandleFunc("GET /v1/vrrp/status", a.getVRRPStatus)
 	return mux
 }
 

@@ -14,6 +14,7 @@ import (
 
 	"github.com/paceline/paceline/agents"
 	"github.com/paceline/paceline/agents/ocf"
+	"github.com/paceline/paceline/agents/vrrp"
 	"github.com/paceline/paceline/api"
 	"github.com/paceline/paceline/cib"
 	"github.com/paceline/paceline/lrm"
@@ -36,6 +37,8 @@ func (a *Agent) newLRM(ctx context.Context) *lrm.Manager {
 		ocfRunner.Path = dir
 		ocfRunner.Env = append(ocfRunner.Env, "HA_SBIN_DIR="+dir)
 	}
+	builtins := agents.Builtins(ctx, agents.WithGate(a.mayStart), agents.WithLog(a.log))
+	a.vrrp, _ = builtins["vrrp"].(*vrrp.Agent)
 	return lrm.New(lrm.Options{
 		Node:        a.cfg.Name,
 		NodeAddress: a.nodeAddress(),
@@ -43,7 +46,7 @@ func (a *Agent) newLRM(ctx context.Context) *lrm.Manager {
 		OCF:         ocfRunner,
 		LSB:         &lrm.LSB{Grace: grace},
 		Systemd:     sd,
-		Builtin:     &lrm.Builtin{Agents: agents.Builtins(ctx), Log: a.log, Attrs: a.attrsForAgents()},
+		Builtin:     &lrm.Builtin{Agents: builtins, Log: a.log, Attrs: a.attrsForAgents()},
 		// A monitor's changed result goes to the DC, which plans the
 		// recovery.
 		OnChange: func(lrm.Event) { go a.pokeDC() },

@@ -95,6 +95,19 @@ func (a *VIPAddresser) Add(ctx context.Context, dev string, v VIP, again time.Du
 	return nil
 }
 
+// Present says whether v is on dev (the vip agent's monitor).
+func (a *VIPAddresser) Present(ctx context.Context, dev string, v VIP) (bool, error) {
+	var out bytes.Buffer
+	rc := a.ag.Run(ctx, &ocf.Action{Name: ocf.Monitor, Instance: "vrrp", Params: vipParams(dev, v), Out: &out, Log: a.log, Timeout: 10 * time.Second})
+	switch rc {
+	case ocf.Success:
+		return true, nil
+	case ocf.NotRunning:
+		return false, nil
+	}
+	return false, fmt.Errorf("looking for %s on %s: %s: %s", v.Prefix, dev, ocf.RCName(rc), strings.TrimSpace(out.String()))
+}
+
 // Remove removes v from dev, and cancels its pending announcement.
 func (a *VIPAddresser) Remove(ctx context.Context, dev string, v VIP) error {
 	a.cancelAgain(dev, v)

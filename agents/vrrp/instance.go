@@ -135,6 +135,8 @@ type Addresser interface {
 	Add(ctx context.Context, dev string, v VIP, again time.Duration) error
 	// Remove removes it from dev; an absent address is no error.
 	Remove(ctx context.Context, dev string, v VIP) error
+	// Present says whether it is on dev.
+	Present(ctx context.Context, dev string, v VIP) (bool, error)
 }
 
 // Transition is a state change of an instance, or of a sync group (Group
@@ -150,6 +152,9 @@ type Transition struct {
 
 // Status is an instance as `paceline vrrp status` shows it.
 type Status struct {
+	// Resource is the ocf:paceline:vrrp resource running the instance
+	// (empty for a standalone paceline vrrp).
+	Resource  string    `json:"resource,omitempty"`
 	Name      string    `json:"name"`
 	Interface string    `json:"interface"`
 	VRID      uint8     `json:"vrid"`

@@ -237,7 +237,13 @@ func (r *Router) Status() []Status {
 func (r *Router) SocketDrops() map[string][]DropCount {
 	out := map[string][]DropCount{}
 	for _, s := range r.sockets {
-		out[s.key.iface] = append(out[s.key.iface], s.drops.Snapshot()...)
+		snap := s.drops.Snapshot()
+		if prev, ok := out[s.key.iface]; ok {
+			for i := range snap {
+				snap[i].Count += prev[i].Count
+			}
+		}
+		out[s.key.iface] = snap
 	}
 	return out
 }

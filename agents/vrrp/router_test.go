@@ -122,6 +122,12 @@ func (f fakeAddrs) Remove(_ context.Context, dev string, v VIP) error {
 	return nil
 }
 
+func (f fakeAddrs) Present(_ context.Context, dev string, v VIP) (bool, error) {
+	f.h.mu.Lock()
+	defer f.h.mu.Unlock()
+	return f.h.held[v.Prefix.String()][f.name], nil
+}
+
 func (h *holders) of(addr string) []string {
 	h.mu.Lock()
 	defer h.mu.Unlock()

@@ -64,6 +64,7 @@ func newRootCmd(stdout, stderr io.Writer) *cobra.Command {
 		newSimulateCmd(g),
 		newOCFCmd(g),
 		newAlertCmd(g), // alert.go
+		newVRRPCmd(g),  // vrrp_cmd.go
 	)
 	addConfigCommands(root, g)
 	return root
