@@ -11,9 +11,11 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"os/signal"
 	"path/filepath"
 	"slices"
 	"strings"
+	"syscall"
 	"text/tabwriter"
 	"time"
 
@@ -134,6 +136,22 @@ func runVRRP(ctx context.Context, cfgs []vrrp.InstanceConfig, sock string, log *
 		defer cancel()
 		_ = srv.Shutdown(sctx)
 		_ = os.Remove(sock)
+	}()
+	// keepalived reloads on SIGHUP (systemctl reload): here a SIGHUP must
+	// not end the process (Go's default), which would leave its
+	// addresses behind without a priority 0 advert.
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	defer signal.Stop(hup)
+	go func() {
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-hup:
+				log.Warn("SIGHUP: reloading is not supported; the running configuration stays (restart paceline vrrp to apply a changed one)")
+			}
+		}
 	}()
 	return r.Run(ctx, func() {
 		log.Info("VRRP started", "instances", len(cfgs), "status-socket", sock)
