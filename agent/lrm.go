@@ -32,7 +32,7 @@ func (a *Agent) newLRM(ctx context.Context) *lrm.Manager {
 	grace, _ := a.cfg.Resources.killGrace() // checked by Validate
 	ocfRunner := &lrm.OCF{Root: a.cfg.Resources.OCFRoot, Grace: grace, Env: []string{"PACELINE_SOCKET=" + a.cfg.APISocket}}
 	if dir, err := a.pacemakerShims(); err != nil {
-		a.log.Warn("no crm_attribute/crm_master/crm_node/attrd_updater for OCF agents", "err", err)
+		a.log.Warn("no Pacemaker tools (crm_attribute, crm_mon, ...) for OCF agents", "err", err)
 	} else {
 		ocfRunner.Path = dir
 		ocfRunner.Env = append(ocfRunner.Env, "HA_SBIN_DIR="+dir)
@@ -270,10 +270,11 @@ func (a *Agent) attrsForAgents() ocf.Attrs {
 	return a.ms
 }
 
-// pacemakerShims makes DATA-DIR/bin with crm_attribute, crm_master,
-// crm_node and attrd_updater as links to this binary, which answers to
-// those names (cmd/paceline/crmshim.go): Debian's OCF agents find them
-// through HA_SBIN_DIR and PATH and run under Paceline as under Pacemaker.
+// pacemakerShims makes DATA-DIR/bin with lrm.PacemakerTools (crm_attribute,
+// crm_master, crm_node, attrd_updater, crm_mon, cibadmin) as links to this
+// binary, which answers to those names (cmd/paceline/crmshim.go): Debian's
+// OCF agents find them through HA_SBIN_DIR and PATH and run under Paceline
+// as under Pacemaker.
 func (a *Agent) pacemakerShims() (string, error) {
 	exe, err := os.Executable()
 	if err != nil {
@@ -286,7 +287,7 @@ func (a *Agent) pacemakerShims() (string, error) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return "", err
 	}
-	for _, name := range []string{"crm_attribute", "crm_master", "crm_node", "attrd_updater"} {
+	for _, name := range lrm.PacemakerTools {
 		link := filepath.Join(dir, name)
 		if cur, err := os.Readlink(link); err == nil && cur == exe {
 			continue

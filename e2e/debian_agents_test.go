@@ -1,11 +1,14 @@
 package e2e
 
 import (
+	"context"
 	"fmt"
 	"os"
 	"os/exec"
 	"os/user"
 	"path/filepath"
+	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -113,22 +116,29 @@ func redisState(w *webCluster, nodes []string) (master string, replicating []str
 func waitRedis(t *testing.T, w *webCluster, nodes []string, not string, bound time.Duration) (string, time.Time) {
 	t.Helper()
 	deadline := time.Now().Add(bound)
-	master, last := "", ""
+	last := ""
 	for {
 		m, repl, desc := redisState(w, nodes)
 		if m != "" && m != not && len(repl) == len(nodes)-1 {
 			return m, time.Now()
 		}
-		if m != master {
+		if desc != last {
 			t.Logf("%v: %s", time.Now().Format("15:04:05.000"), desc)
 		}
-		master, last = m, desc
+		last = desc
 		if time.Now().After(deadline) {
 			t.Fatalf("within %v: no one master with every other node replicating from it: %s\n%s\n%s", bound, last,
-				w.cliOut(t, "status"), redisHistory(t, w, nodes))
+				statusFrom(w, nodes), redisHistory(t, w, nodes))
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
+}
+
+// statusFrom is `paceline status` as the first of nodes sees it (they
+// are alive, unlike n1 perhaps).
+func statusFrom(w *webCluster, nodes []string) string {
+	out, _ := exec.Command(bin, "-s", w.clients[nodes[0]].Socket(), "status").CombinedOutput()
+	return string(out)
 }
 
 // redisHistory is every node's `paceline resource history redis`.
@@ -141,40 +151,101 @@ func redisHistory(t *testing.T, w *webCluster, nodes []string) string {
 	return b.String()
 }
 
-// TestDebianRedisPromotable: Debian's ocf:heartbeat:redis as a promotable
-// clone (notify=true) on three nodes: one master, two replicas
-// replicating from it; the master's node crashes; another node's redis is
-// promoted and the remaining replica follows it.
-func TestDebianRedisPromotable(t *testing.T) {
-	if os.Getenv("PACELINE_WIP") == "" {
-		// Established by running it (PACELINE_WIP=1, and PACELINE_WIP=probe
-		// which then runs the agent by hand with the meta Pacemaker passes):
-		//  1. lrm.RequestFor passes the primitive's meta and the resource
-		//     defaults only, not the clone's: the agent gets no
-		//     OCF_RESKEY_CRM_meta_promotable=true (nor promoted_max or
-		//     master_max, clone_max, clone_node_max, notify), so ocf_is_ms
-		//     is false. The three instances start as standalone redis
-		//     masters (start does not demote), the agent never calls
-		//     crm_master (no promotion score, no promotion), and a promote
-		//     fails: "promote: Unknown error while promoting to master
-		//     (status=0)" (its monitor returns 0, not 8, when not ms).
-		//  2. With that meta given by hand, crm_master -N NODE -l reboot
-		//     -v/-G/-D and crm_attribute --type crm_config --name
-		//     redis_REPL_INFO -s redis_replication -v NODE -q / --query -q
-		//     work through the shims, and Paceline then promotes; but a
-		//     replica's demote (at start and at the post-promote notify)
-		//     points at the master only if master_is_active, which runs
-		//     ${HA_SBIN_DIR}/cibadmin -Q | ... ${HA_SBIN_DIR}/crm_mon -1
-		//     --output-as=xml and greps <resource id="redis" ...
-		//     role="Promoted" active="true" orphaned="false"
-		//     failed="false">: DATA-DIR/bin has neither ("crm_mon: No such
-		//     file or directory", "cibadmin: No such file or directory"),
-		//     so replicas follow "no-such-master" with the link down.
-		t.Skip("Debian's redis agent: its master_is_active needs ${HA_SBIN_DIR}/cibadmin -Q and " +
-			"${HA_SBIN_DIR}/crm_mon -1 --output-as=xml, which Paceline does not provide yet, so replicas " +
-			"follow no-such-master (the clone meta it also lacked, (1) above, is passed now; " +
-			"PACELINE_WIP=1 runs the test, PACELINE_WIP=probe runs the agent by hand)")
+// redisOpsSince is what a node's LRM ran on redis since a time: its
+// recent operations ("start rc=0", ...) and the last results of its
+// recurring monitors that ran since ("monitor 1s rc=8").
+func redisOpsSince(w *webCluster, node string, since time.Time) (ops, monitors []string, err error) {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	h, err := w.clients[node].History(ctx, "redis", "")
+	if err != nil {
+		return nil, nil, fmt.Errorf("%s: history of redis: %w", node, err)
 	}
+	for _, r := range h.Resources {
+		for _, o := range r.Recent {
+			if o.Interval == 0 && o.Started.After(since) {
+				ops = append(ops, fmt.Sprintf("%s rc=%d", o.Action, o.RC))
+			}
+		}
+		for _, o := range r.Monitors {
+			if o.Started.After(since) {
+				monitors = append(monitors, fmt.Sprintf("monitor %v rc=%d", o.Interval, o.RC))
+			}
+		}
+	}
+	return ops, monitors, nil
+}
+
+// waitRedisOps waits until node's LRM has run, since a time, every one of
+// the operations want (each "ACTION rc=N", in any order) and its
+// recurring monitors' last results include monitor (e.g. "monitor 1s
+// rc=8"; "" for none); it logs what ran.
+func waitRedisOps(t *testing.T, w *webCluster, node string, since time.Time, want []string, monitor string, bound time.Duration) {
+	t.Helper()
+	deadline := time.Now().Add(bound)
+	for {
+		ops, mons, err := redisOpsSince(w, node, since)
+		missing := slices.DeleteFunc(slices.Clone(want), func(o string) bool { return slices.Contains(ops, o) })
+		if err == nil && len(missing) == 0 && (monitor == "" || slices.Contains(mons, monitor)) {
+			t.Logf("%s ran on redis: %s; monitors: %s", node, strings.Join(ops, ", "), strings.Join(mons, ", "))
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%s within %v: want %v and %q; ran %v (err %v), monitors %v\n%s", node, bound, want, monitor, ops, err, mons,
+				redisHistory(t, w, []string{node}))
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+}
+
+// promotedGrep is the redis agent's test for an active, healthy promoted
+// instance (master_is_active, resource-agents 4.12, OCF_RESOURCE_INSTANCE
+// redis) applied to crm_mon's XML, with the node element that follows.
+var promotedGrep = regexp.MustCompile(`(?i)resource.*id="redis".* role="(Promoted|Master)".* active="true".* orphaned="false".* failed="false".*\n\s*<node name="([^"]*)"`)
+
+// waitCrmMonPromoted runs the paceline binary as crm_mon -1
+// --output-as=xml against node's agent, as the redis agent does through
+// HA_SBIN_DIR, until the promoted instance it greps for is on want; it
+// returns the matching line.
+func waitCrmMonPromoted(t *testing.T, w *webCluster, node, want string, bound time.Duration) string {
+	t.Helper()
+	deadline := time.Now().Add(bound)
+	for {
+		cmd := exec.Command(bin, "-1", "--output-as=xml")
+		cmd.Args[0] = "crm_mon" // the binary answers to its name
+		cmd.Env = []string{"PACELINE_SOCKET=" + w.clients[node].Socket(), "PATH=/usr/bin:/bin"}
+		out, err := cmd.CombinedOutput()
+		var on []string
+		for _, m := range promotedGrep.FindAllStringSubmatch(string(out), -1) {
+			on = append(on, m[2])
+		}
+		if err == nil && len(on) == 1 && on[0] == want {
+			line, _, _ := strings.Cut(promotedGrep.FindString(string(out)), "\n")
+			return strings.TrimSpace(line) + " (on " + want + ")"
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("crm_mon on %s within %v: the promoted redis is on %v, want %s (err %v):\n%s", node, bound, on, want, err, out)
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+}
+
+func without(nodes []string, not ...string) []string {
+	return slices.DeleteFunc(slices.Clone(nodes), func(n string) bool { return slices.Contains(not, n) })
+}
+
+// TestDebianRedisPromotable: Debian's ocf:heartbeat:redis, unmodified, as
+// a promotable clone (notify=true) on three nodes. The agent reads the
+// cluster as under Pacemaker: crm_master for promotion scores,
+// crm_attribute for the last known primary, and, before it points a
+// replica at a primary, crm_mon -1 --output-as=xml on `cibadmin -Q`
+// (master_is_active) — the shims of cmd/paceline answer. Each node
+// starts it, it is monitored in both roles, one is promoted and the two
+// others replicate from it; the promoted role is banned from that node
+// and moves (demote there, promote elsewhere), every replica following;
+// then the new primary's node crashes, the remaining one is promoted and
+// the old primary, now a replica, follows it.
+func TestDebianRedisPromotable(t *testing.T) {
 	agent := filepath.Join(debianHeartbeat, "redis")
 	w := newDebianCluster(t, 3, agent, "/usr/bin/redis-server", "/usr/bin/redis-cli")
 	u, err := user.Lookup("redis")
@@ -187,30 +258,46 @@ func TestDebianRedisPromotable(t *testing.T) {
 		redisFiles(t, w, n, uid, gid)
 	}
 	common := filepath.Join(w.root, "node")
+	const bound = 90 * time.Second // 2 shared CPUs: generous
 	t0 := time.Now()
 	w.cliOut(t, "resource", "create", "redis", "ocf:heartbeat:redis",
 		"config="+common+"/redis.conf", "rundir="+common+"/run", "user=redis", "port=6379",
 		"op", "start", "timeout=60s", "op", "monitor", "interval=2s", "role=Unpromoted",
 		"op", "monitor", "interval=1s", "role=Promoted", "--promotable")
 	w.cliOut(t, "resource", "meta", "redis-clone", "notify=true")
-	if os.Getenv("PACELINE_WIP") == "probe" {
-		probeRedisByHand(t, w)
-		return
-	}
-	master, at := waitRedis(t, w, w.names, "", 60*time.Second)
-	t.Logf("redis: %s is master, the two others replicate from it, %v after create", master, at.Sub(t0))
-	t.Logf("status:\n%s", w.cliOut(t, "status"))
 
-	began := w.crash(t, master)
-	var rest []string
-	for _, n := range w.names {
-		if n != master {
-			rest = append(rest, n)
-		}
+	// Start, promote, monitor in both roles; replicas follow.
+	first, at := waitRedis(t, w, w.names, "", bound)
+	t.Logf("redis: %s is master, the two others replicate from it, %v after create", first, at.Sub(t0))
+	waitRedisOps(t, w, first, t0, []string{"start rc=0", "promote rc=0"}, "monitor 1s rc=8", bound)
+	for _, n := range without(w.names, first) {
+		waitRedisOps(t, w, n, t0, []string{"start rc=0"}, "monitor 2s rc=0", bound)
 	}
-	next, at := waitRedis(t, w, rest, master, 60*time.Second)
-	t.Logf("figure: debian redis: master %s crashed: %s promoted and the other replica follows it after %v",
-		master, next, at.Sub(began))
+	t.Logf("crm_mon on %s, as the redis agent greps it: %s", without(w.names, first)[0],
+		waitCrmMonPromoted(t, w, without(w.names, first)[0], first, bound))
+
+	// Switchover: the promoted role may not stay on first.
+	t1 := time.Now()
+	w.cliOut(t, "constraint", "location", "add", "redis-primary-not-"+first, "redis-clone", first, "-INFINITY", "role=Promoted")
+	second, at := waitRedis(t, w, w.names, first, bound)
+	t.Logf("switchover: %s demoted, %s promoted, %s and %s replicate from it, %v after the constraint",
+		first, second, first, without(w.names, first, second)[0], at.Sub(t1))
+	waitRedisOps(t, w, first, t1, []string{"demote rc=0"}, "monitor 2s rc=0", bound)
+	waitRedisOps(t, w, second, t1, []string{"promote rc=0"}, "monitor 1s rc=8", bound)
+	t.Logf("status:\n%s", statusFrom(w, []string{second}))
+
+	// Failover: second's node crashes; the last node is promoted (first may
+	// not be) and first follows it.
+	rest := without(w.names, second)
+	began := w.crash(t, second)
+	third, at := waitRedis(t, w, rest, second, bound)
+	if want := without(w.names, first, second)[0]; third != want {
+		t.Fatalf("%s promoted, want %s (the promoted role is banned from %s)", third, want, first)
+	}
+	t.Logf("figure: debian redis: master %s crashed: %s promoted and %s follows it after %v", second, third, first, at.Sub(began))
+	waitRedisOps(t, w, third, began, []string{"promote rc=0"}, "monitor 1s rc=8", bound)
+	t.Logf("crm_mon on %s after the failover, as the redis agent greps it: %s", first, waitCrmMonPromoted(t, w, first, third, bound))
+	t.Logf("status:\n%s", statusFrom(w, rest))
 }
 
 // TestDebianNginxGroup: a VIP (ocf:paceline:vip) and Debian's
@@ -256,67 +343,4 @@ func TestDebianNginxGroup(t *testing.T) {
 	began := w.crash(t, first)
 	next, at := w.waitServed(t, vip, exampleBound, first, "")
 	t.Logf("figure: debian nginx group: %s crashed: http://%s/ answers 200 from %s after %v", first, vip, next, at.Sub(began))
-}
-
-// probeRedisByHand (PACELINE_WIP=probe): once Paceline has started the
-// three instances, the agent is run by hand in each node's namespaces
-// (nsenter into the Paceline agent's mount and network namespaces) with
-// the clone meta Pacemaker passes and Paceline does not, to see what it
-// needs next: demote everywhere, monitor (scores), promote n1, post-promote
-// notify on n2 and n3, then INFO replication. Paceline acts meanwhile:
-// once the hand-run monitors set crm_master scores it promotes, with its
-// own (meta-less) environment, so the log shows both.
-func probeRedisByHand(t *testing.T, w *webCluster) {
-	time.Sleep(5 * time.Second)
-	common := filepath.Join(w.root, "node")
-	run := func(node, action string, extra ...string) {
-		dataDir := ""
-		if b, err := os.ReadFile(filepath.Join(w.root, node, "paceline.yaml")); err == nil {
-			for _, l := range strings.Split(string(b), "\n") {
-				if v, ok := strings.CutPrefix(strings.TrimSpace(l), "data-dir:"); ok {
-					dataDir = strings.Trim(strings.TrimSpace(v), `"`)
-				}
-			}
-		}
-		if !filepath.IsAbs(dataDir) {
-			dataDir = filepath.Join(w.root, node, dataDir)
-		}
-		sbin := filepath.Join(dataDir, "bin")
-		env := []string{"OCF_ROOT=/usr/lib/ocf", "OCF_RESOURCE_INSTANCE=redis", "OCF_RESOURCE_TYPE=redis",
-			"OCF_RESKEY_config=" + common + "/redis.conf", "OCF_RESKEY_rundir=" + common + "/run",
-			"OCF_RESKEY_user=redis", "OCF_RESKEY_port=6379",
-			"OCF_RESKEY_CRM_meta_promotable=true", "OCF_RESKEY_CRM_meta_promoted_max=1", "OCF_RESKEY_CRM_meta_master_max=1",
-			"OCF_RESKEY_CRM_meta_clone_max=3", "OCF_RESKEY_CRM_meta_clone_node_max=1", "OCF_RESKEY_CRM_meta_notify=true",
-			"OCF_RESKEY_CRM_meta_on_node=" + node, "OCF_RESKEY_CRM_meta_timeout=20000",
-			"HA_SBIN_DIR=" + sbin, "PATH=" + sbin + ":/usr/sbin:/usr/bin:/sbin:/bin",
-			"PACELINE_SOCKET=" + w.clients[node].Socket(), "HA_debug=1"}
-		env = append(env, extra...)
-		pid := strconv.Itoa(w.procs[node].cmd.Process.Pid)
-		cmd := exec.Command("timeout", "15", "nsenter", "-t", pid, "-m", "-n", "/usr/lib/ocf/resource.d/heartbeat/redis", action)
-		cmd.Env = env
-		out, err := cmd.CombinedOutput()
-		t.Logf("=== %s: redis %s %v: rc %v\n%s", node, action, extra, err, tail(string(out), 25))
-	}
-	for _, n := range w.names {
-		run(n, "demote")
-	}
-	for _, n := range w.names {
-		run(n, "monitor")
-	}
-	t.Logf("attributes:\n%s", w.cliOut(t, "status"))
-	run("n1", "promote")
-	for _, n := range []string{"n2", "n3"} {
-		run(n, "notify", "OCF_RESKEY_CRM_meta_notify_type=post", "OCF_RESKEY_CRM_meta_notify_operation=promote",
-			"OCF_RESKEY_CRM_meta_notify_promote_uname=n1", "OCF_RESKEY_CRM_meta_notify_master_uname=")
-	}
-	_, _, desc := redisState(w, w.names)
-	t.Logf("after promote n1 and the post-promote notifications: %s", desc)
-	for _, n := range w.names {
-		run(n, "monitor")
-	}
-	hist, _ := exec.Command(bin, "-s", w.clients["n1"].Socket(), "config", "export").CombinedOutput()
-	t.Logf("config export (agent attributes: REPL_INFO):\n%s", hist)
-	st, _ := exec.Command(bin, "-s", w.clients["n1"].Socket(), "-o", "json", "status").CombinedOutput()
-	t.Logf("status json (promotion scores):\n%s", tail(string(st), 60))
-	t.Skip("probe only (PACELINE_WIP=probe): read the log above")
 }

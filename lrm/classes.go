@@ -14,6 +14,12 @@ import (
 	"github.com/paceline/paceline/agents/ocf"
 )
 
+// PacemakerTools are the names of Pacemaker's command-line tools that the
+// paceline binary also answers to (cmd/paceline/crmshim.go): the agent
+// links them into DATA-DIR/bin, which is first in OCF agents' PATH and
+// their HA_SBIN_DIR.
+var PacemakerTools = []string{"crm_attribute", "crm_master", "crm_node", "attrd_updater", "crm_mon", "cibadmin"}
+
 // basePath is the PATH agents run with: they get no environment from the
 // agent process but this and their OCF variables.
 const basePath = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
@@ -25,7 +31,7 @@ type OCF struct {
 	// timeout; default 2 s.
 	Grace time.Duration
 	// Path, if set, is put before basePath in the agents' PATH (the
-	// controller's crm_attribute and crm_master shims).
+	// directory of the PacemakerTools links).
 	Path string
 	// Env is added to every agent's environment (HA_SBIN_DIR pointing at
 	// the shims, PACELINE_SOCKET).

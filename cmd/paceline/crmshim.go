@@ -13,18 +13,21 @@ import (
 
 	"github.com/paceline/paceline/api"
 	"github.com/paceline/paceline/cib"
+	"github.com/paceline/paceline/lrm"
 )
 
 // Pacemaker's command-line tools as far as Debian's resource-agents
 // scripts use them, backed by Paceline: the paceline binary answers to the
-// names crm_attribute, crm_master, crm_node and attrd_updater (the LRM
-// puts links by those names first in OCF agents' PATH and HA_SBIN_DIR).
-// Transient attributes (lifetime reboot) are the gossiped ones of the
-// local agent; permanent node attributes (lifetime forever) are node
-// attributes in the configuration.
+// names in lrm.PacemakerTools (crm_attribute, crm_master, crm_node,
+// attrd_updater, crm_mon, cibadmin; the LRM puts links by those names
+// first in OCF agents' PATH and HA_SBIN_DIR). Transient attributes
+// (lifetime reboot) are the gossiped ones of the local agent; permanent
+// node attributes (lifetime forever) are node attributes in the
+// configuration. crm_mon and cibadmin (crmshim_mon.go, crmshim_cib.go)
+// show the cluster's state as the local agent gathers it now.
 
-// ShimNames are the tool names the binary answers to.
-var shimNames = []string{"crm_attribute", "crm_master", "crm_node", "attrd_updater"}
+// shimNames are the tool names the binary answers to.
+var shimNames = lrm.PacemakerTools
 
 // isShim reports whether the binary was called as one of the tools.
 func isShim(argv0 string) bool { return slices.Contains(shimNames, filepath.Base(argv0)) }
@@ -45,15 +48,23 @@ func runShim(ctx context.Context, argv []string, env func(string) string, stdout
 		err = s.node(ctx, argv[1:])
 	case "attrd_updater":
 		err = s.attrd(ctx, argv[1:])
+	case "crm_mon":
+		err = s.crmMon(ctx, argv[1:], strings.Join(append([]string{name}, argv[1:]...), " "))
+	case "cibadmin":
+		err = s.cibadmin(ctx, argv[1:])
 	default:
 		err = s.attribute(ctx, argv[1:], name == "crm_master")
 	}
 	var ec exitCode
+	var te toolError
 	switch {
 	case err == nil:
 		return 0
 	case errors.As(err, &ec):
 		return int(ec)
+	case errors.As(err, &te):
+		fmt.Fprintf(stderr, "%s: %v\n", name, te.err)
+		return te.code
 	default:
 		fmt.Fprintf(stderr, "%s: %v\n", name, err)
 		return 1
@@ -89,6 +100,85 @@ func shimArgs(args []string, flags []string) (map[string]string, error) {
 			v = args[i]
 		}
 		out[k] = v
+	}
+	return out, nil
+}
+
+// toolError is a failure with the exit code Pacemaker's tool gives for
+// it (64 for a usage error, CRM_EX_USAGE).
+type toolError struct {
+	code int
+	err  error
+}
+
+func (e toolError) Error() string { return e.err.Error() }
+func (e toolError) Unwrap() error { return e.err }
+
+// toolOpt is one option of a tool: its short letter (0 if none), long
+// name, and whether it takes a value.
+type toolOpt struct {
+	short byte
+	long  string
+	value bool
+}
+
+// parseToolArgs reads options as GLib and getopt do: -x, clustered flags
+// (-1X), -x VALUE or -xVALUE, --long, --long=VALUE or --long VALUE. The
+// result maps long names to values ("" for flags). An option not in opts
+// or an argument that is not an option is a usage error naming it.
+func parseToolArgs(args []string, opts []toolOpt) (map[string]string, error) {
+	out := map[string]string{}
+	usage := func(format string, a ...any) error { return toolError{64, fmt.Errorf(format, a...)} }
+	for i := 0; i < len(args); i++ {
+		a := args[i]
+		value := func(name string) (string, error) {
+			if i+1 >= len(args) {
+				return "", usage("option %s needs a value", name)
+			}
+			i++
+			return args[i], nil
+		}
+		switch {
+		case strings.HasPrefix(a, "--") && len(a) > 2:
+			name, v, hasV := strings.Cut(a[2:], "=")
+			j := slices.IndexFunc(opts, func(o toolOpt) bool { return o.long == name })
+			if j < 0 {
+				return nil, usage("option --%s is not supported", name)
+			}
+			switch {
+			case !opts[j].value && hasV:
+				return nil, usage("option --%s takes no value", name)
+			case opts[j].value && !hasV:
+				var err error
+				if v, err = value(a); err != nil {
+					return nil, err
+				}
+			}
+			out[name] = v
+		case strings.HasPrefix(a, "-") && len(a) > 1:
+			for k := 1; k < len(a); k++ {
+				j := slices.IndexFunc(opts, func(o toolOpt) bool { return o.short != 0 && o.short == a[k] })
+				if j < 0 {
+					return nil, usage("option -%c is not supported", a[k])
+				}
+				o := opts[j]
+				if !o.value {
+					out[o.long] = ""
+					continue
+				}
+				v := a[k+1:]
+				if v == "" {
+					var err error
+					if v, err = value("-" + string(a[k])); err != nil {
+						return nil, err
+					}
+				}
+				out[o.long] = v
+				break
+			}
+		default:
+			return nil, usage("unexpected argument %q", a)
+		}
 	}
 	return out, nil
 }

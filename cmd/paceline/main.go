@@ -72,7 +72,7 @@ func newRootCmd(stdout, stderr io.Writer) *cobra.Command {
 
 func main() {
 	if isShim(os.Args[0]) {
-		shimMain() // called as crm_attribute, crm_master, crm_node or attrd_updater
+		shimMain() // called as one of lrm.PacemakerTools (crm_attribute, crm_mon, cibadmin, ...)
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
