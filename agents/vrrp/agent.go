@@ -126,9 +126,9 @@ func (a *Agent) Run(ctx context.Context, act *ocf.Action) int {
 	case ocf.Monitor:
 		err = a.monitor(ctx, act, key)
 	case ocf.ValidateAll:
-		var cfgs []InstanceConfig
-		if cfgs, err = a.load(act); err == nil {
-			act.Printf("%d VRRP instance(s)", len(cfgs))
+		var l *Loaded
+		if l, err = a.load(act); err == nil {
+			act.Printf("%d VRRP instance(s)", len(l.Instances))
 		}
 	default:
 		act.Printf("%s: action %q is not implemented", agentName, act.Name)
@@ -145,29 +145,16 @@ func (a *Agent) Run(ctx context.Context, act *ocf.Action) int {
 }
 
 // load parses and checks the configuration; warnings go to the output.
-func (a *Agent) load(act *ocf.Action) ([]InstanceConfig, error) {
+func (a *Agent) load(act *ocf.Action) (*Loaded, error) {
 	path := act.Param("config", "")
 	if path == "" {
 		return nil, ocf.Failf(ocf.ErrConfigured, "parameter config is required (a keepalived.conf)")
 	}
-	kc, warns, err := kaconf.ParseFile(path, kaconf.Options{ConfigID: act.Param("config_id", "")})
-	for _, w := range warns {
-		act.Printf("warning: %s", w)
-	}
+	l, err := Load(path, act.Param("config_id", ""), a.log, func(w kaconf.Warning) { act.Printf("warning: %s", w) })
 	if err != nil {
 		return nil, ocf.Failf(ocf.ErrConfigured, "%v", err)
 	}
-	cfgs, more := FromKeepalived(kc)
-	for _, w := range more {
-		act.Printf("warning: %s", w)
-	}
-	if len(cfgs) == 0 {
-		return nil, ocf.Failf(ocf.ErrConfigured, "%s: no vrrp_instance", path)
-	}
-	if _, err := NewRouter(cfgs, nil, a.log); err != nil {
-		return nil, ocf.Failf(ocf.ErrConfigured, "%s: %v", path, err)
-	}
-	return cfgs, nil
+	return l, nil
 }
 
 func (a *Agent) start(ctx context.Context, act *ocf.Action, key string) error {
@@ -185,27 +172,23 @@ func (a *Agent) start(ctx context.Context, act *ocf.Action, key string) error {
 			return nil
 		}
 	}
-	cfgs, err := a.load(act)
+	l, err := a.load(act)
 	if err != nil {
 		return err
 	}
-	log := a.log.With("rsc", key)
-	r, err := NewRouter(cfgs, a.addrs, log)
-	if err != nil {
-		return ocf.Failf(ocf.ErrConfigured, "%v", err)
-	}
+	var opts []RouterOption
 	if a.listen != nil {
-		r.listen = a.listen
+		opts = append(opts, withListen(a.listen))
 	}
 	rctx, cancel := context.WithCancel(a.bg)
-	res = &resident{r: r, cancel: cancel, done: make(chan struct{}), config: act.Param("config", "")}
-	ready := make(chan struct{})
+	res = &resident{cancel: cancel, done: make(chan struct{}), config: act.Param("config", "")}
+	ready := make(chan *Router, 1)
 	go func() {
 		defer close(res.done)
-		res.err = r.Run(rctx, func() { close(ready) })
+		res.err = l.Run(rctx, a.addrs, a.log.With("rsc", key), func(r *Router) { ready <- r }, opts...)
 	}()
 	select {
-	case <-ready:
+	case res.r = <-ready:
 	case <-res.done:
 		cancel()
 		return ocf.Failf(ocf.ErrGeneric, "VRRP from %s did not start: %v", res.config, res.err)
@@ -215,12 +198,12 @@ func (a *Agent) start(ctx context.Context, act *ocf.Action, key string) error {
 		return ocf.Failf(ocf.ErrGeneric, "VRRP from %s: start cancelled: %v", res.config, ctx.Err())
 	}
 	if a.mayRun != nil {
-		go a.gate(rctx, r)
+		go a.gate(rctx, res.r)
 	}
 	a.mu.Lock()
 	a.running[key] = res
 	a.mu.Unlock()
-	act.Printf("VRRP from %s: %d instance(s) running", res.config, len(cfgs))
+	act.Printf("VRRP from %s: %d instance(s) running", res.config, len(l.Instances))
 	return nil
 }
 
@@ -335,10 +318,11 @@ var _ ocf.Agent = (*Agent)(nil)
 // crashed and restarted): a probe reports them as a failure so that the
 // cluster stops the resource here, and the stop removes them.
 func (a *Agent) leftovers(ctx context.Context, act *ocf.Action) ([]string, []InstanceConfig) {
-	cfgs, err := a.load(act)
+	l, err := a.load(act)
 	if err != nil || a.addrs == nil {
-		return nil, cfgs
+		return nil, nil
 	}
+	cfgs := l.Instances
 	var found []string
 	for _, c := range cfgs {
 		for _, v := range slices.Concat(c.VIPs, c.Excluded) {

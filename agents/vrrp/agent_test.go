@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/paceline/paceline/agents/ocf"
+	"github.com/paceline/paceline/agents/vrrp/kaconf"
 )
 
 // agentOn is an ocf:paceline:vrrp agent on the in-memory bus, with a
@@ -147,5 +148,59 @@ func TestAgentRefuses(t *testing.T) {
 	out.Reset()
 	if rc := a.Run(t.Context(), &ocf.Action{Name: ocf.ValidateAll, Params: map[string]string{"config": "/nonexistent/keepalived.conf"}, Out: &out}); rc != ocf.ErrConfigured {
 		t.Errorf("validate with a missing file: rc %d %q", rc, out.String())
+	}
+}
+
+// Loaded.Run holds an instance that tracks a weight-0 script in FAULT
+// until that script's first result, as keepalived does: not even the
+// address owner (priority 255) becomes master while its check fails.
+func TestLoadedRunHoldsUntilFirstResult(t *testing.T) {
+	b := &bus{}
+	h := &holders{held: map[string]map[string]bool{}}
+	p := filepath.Join(t.TempDir(), "keepalived.conf")
+	conf := `vrrp_script chk {
+	script "/bin/false"
+	interval 1
+}
+vrrp_instance VI_1 {
+	interface eth0
+	virtual_router_id 51
+	priority 255
+	advert_int 1
+	virtual_ipaddress {
+		192.0.2.50/32
+	}
+	track_script {
+		chk
+	}
+}
+`
+	if err := os.WriteFile(p, []byte(conf), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	l, err := Load(p, "", testLog(t), func(w kaconf.Warning) { t.Logf("warning: %s", w) })
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(t.Context())
+	done := make(chan error, 1)
+	ready := make(chan *Router, 1)
+	go func() {
+		done <- l.Run(ctx, fakeAddrs{h, "n1"}, testLog(t), func(r *Router) { ready <- r },
+			withListen(func(context.Context, Config, *slog.Logger) (packetConn, error) {
+				return b.join(netip.MustParseAddr("192.0.2.11")), nil
+			}))
+	}()
+	r := <-ready
+	waitFor(t, 10*time.Second, "VI_1 in FAULT for chk's failure", func() bool {
+		st := r.Status()[0]
+		return st.State == "FAULT" && len(st.Faults) == 1 && strings.Contains(st.Faults[0], "script chk: exit")
+	})
+	if got := h.of("192.0.2.50/32"); len(got) != 0 || r.Status()[0].Counters.BecameMaster != 0 {
+		t.Errorf("the owner became master before its check's result: held by %v, %+v", got, r.Status()[0].Counters)
+	}
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatal(err)
 	}
 }

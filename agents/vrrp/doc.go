@@ -39,6 +39,14 @@
 //	             quorum
 //	addr.go      VIPAddresser: virtual addresses through the built-in vip
 //	             agent (netlink, gratuitous ARP, unsolicited NA)
+//	track_script*.go, track_interface.go, notify.go
+//	             keepalived's vrrp_script / track_script, track_interface
+//	             (netlink link state) and notify scripts, driving the
+//	             Router through Adjust, Fault and WithNotify (Tracking)
+//	fromconf.go  a keepalived.conf to InstanceConfigs; Load checks one,
+//	             Loaded.Run runs it with its tracking and notify scripts
+//	metrics.go   Router.WriteMetrics (Prometheus text format)
+//	agent.go     ocf:paceline:vrrp, gated by quorum
 //
 // README.md records the decisions taken for them.
 package vrrp

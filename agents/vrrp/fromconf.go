@@ -1,7 +1,9 @@
 package vrrp
 
 import (
+	"context"
 	"fmt"
+	"log/slog"
 
 	"github.com/paceline/paceline/agents/vrrp/kaconf"
 )
@@ -9,8 +11,7 @@ import (
 // FromKeepalived turns the instances of a parsed keepalived.conf into
 // the runtime's configuration. What the runtime does not do (yet) is a
 // warning with the file and line of the instance, never a silent skip:
-// accept/no_accept and strict mode, address scopes, no_track, and the
-// repeat counts and refreshes of gratuitous ARPs (the vip agent's
+// accept/no_accept and strict mode, address scopes, and the repeat counts and refreshes of gratuitous ARPs (the vip agent's
 // announcement rounds are used instead).
 func FromKeepalived(c *kaconf.Config) ([]InstanceConfig, []kaconf.Warning) {
 	var out []InstanceConfig
@@ -33,9 +34,6 @@ func FromKeepalived(c *kaconf.Config) ([]InstanceConfig, []kaconf.Warning) {
 				if v.Scope != "" && v.Scope != "global" {
 					warn("virtual address %s: scope %s is not supported: added with scope global", v.Prefix, v.Scope)
 				}
-				if v.NoTrack {
-					warn("virtual address %s: no_track is not supported (addresses removed behind the instance's back are not noticed anyway)", v.Prefix)
-				}
 				out = append(out, VIP{Prefix: v.Prefix, Dev: v.Dev, Label: v.Label, Broadcast: v.Broadcast})
 			}
 			return out
@@ -53,4 +51,63 @@ func FromKeepalived(c *kaconf.Config) ([]InstanceConfig, []kaconf.Warning) {
 		out = append(out, ic)
 	}
 	return out, warns
+}
+
+// Loaded is a keepalived.conf read and checked: everything that can be
+// checked before running it has been (the syntax, the instances, the
+// scripts and their users).
+type Loaded struct {
+	Conf      *kaconf.Config
+	Instances []InstanceConfig
+}
+
+// Load reads and checks a keepalived.conf; warn gets every warning
+// (file:line) of the parser and of what the runtime does not carry out.
+func Load(path, configID string, log *slog.Logger, warn func(kaconf.Warning)) (*Loaded, error) {
+	kc, warns, err := kaconf.ParseFile(path, kaconf.Options{ConfigID: configID})
+	for _, w := range warns {
+		warn(w)
+	}
+	if err != nil {
+		return nil, err
+	}
+	cfgs, more := FromKeepalived(kc)
+	for _, w := range more {
+		warn(w)
+	}
+	if len(cfgs) == 0 {
+		return nil, fmt.Errorf("%s: no vrrp_instance to run", path)
+	}
+	if _, err := NewRouter(cfgs, nil, log); err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	tk, err := NewTracking(kc, log, TrackOptions{})
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	tk.Close()
+	return &Loaded{Conf: kc, Instances: cfgs}, nil
+}
+
+// Run runs a loaded configuration until ctx ends: the Router, its track
+// scripts and interfaces, and its notify scripts. ready, if not nil, is
+// called with the running Router. When ctx ends, the masters resign and
+// release their addresses, and the notify scripts queued (STOP) run
+// before Run returns.
+func (l *Loaded) Run(ctx context.Context, addrs Addresser, log *slog.Logger, ready func(*Router), opts ...RouterOption) error {
+	tk, err := NewTracking(l.Conf, log, TrackOptions{})
+	if err != nil {
+		return err
+	}
+	defer tk.Close()
+	r, err := NewRouter(l.Instances, addrs, log, append([]RouterOption{WithNotify(tk.Notify), WithStartFaults(tk.StartFaults())}, opts...)...)
+	if err != nil {
+		return err
+	}
+	return r.Run(ctx, func() {
+		tk.Start(ctx, r)
+		if ready != nil {
+			ready(r)
+		}
+	})
 }

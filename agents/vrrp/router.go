@@ -9,6 +9,7 @@ import (
 	"net/netip"
 	"slices"
 	"sync"
+	"time"
 )
 
 // Router runs a set of VRRP instances: one raw socket per interface,
@@ -23,7 +24,9 @@ type Router struct {
 	byName    map[string]*instance
 	sockets   []*socket
 	pending   []InstanceConfig
-	listen    func(ctx context.Context, cfg Config, log *slog.Logger) (packetConn, error)
+	// startFaults: instance -> source -> why, set before the start.
+	startFaults map[string]map[string]string
+	listen      func(ctx context.Context, cfg Config, log *slog.Logger) (packetConn, error)
 }
 
 // packetConn is what a socket needs of a Conn (tests may use a stand-in).
@@ -55,6 +58,18 @@ type RouterOption func(*Router)
 // WithNotify calls fn on every state change of every instance, from the
 // instance's goroutine: fn must not block (run scripts elsewhere).
 func WithNotify(fn func(Transition)) RouterOption { return func(r *Router) { r.notify = fn } }
+
+// WithStartFaults makes instances start in FAULT for the given sources
+// (instance -> source -> why), until those sources clear them: a tracked
+// script with weight 0 that has not run yet.
+func WithStartFaults(f map[string]map[string]string) RouterOption {
+	return func(r *Router) { r.startFaults = f }
+}
+
+// withListen replaces the raw sockets (tests).
+func withListen(listen func(ctx context.Context, cfg Config, log *slog.Logger) (packetConn, error)) RouterOption {
+	return func(r *Router) { r.listen = listen }
+}
 
 // NewRouter checks the instances and prepares them; Run starts them.
 // Instances must have distinct names, and distinct VRIDs per interface
@@ -152,6 +167,9 @@ func (r *Router) open(ctx context.Context) error {
 		in, err := newInstance(c, s.conn, r.addrs, r.notify, r.log)
 		if err != nil {
 			return err
+		}
+		for src, why := range r.startFaults[c.Name] {
+			in.setFault(time.Now(), src, why) // in Init: no action, the start goes to FAULT
 		}
 		s.byID[c.VRID] = append(s.byID[c.VRID], in)
 		r.instances = append(r.instances, in)

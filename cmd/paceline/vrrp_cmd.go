@@ -15,6 +15,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync/atomic"
 	"syscall"
 	"text/tabwriter"
 	"time"
@@ -57,12 +58,12 @@ func newVRRPCmd(g *globals) *cobra.Command {
 				h, _ := os.Hostname()
 				configID, _, _ = strings.Cut(h, ".")
 			}
-			cfgs, err := loadKeepalived(conf, configID, g.stderr)
+			l, err := loadKeepalived(conf, configID, g.stderr)
 			if err != nil {
 				return err
 			}
 			if check {
-				fmt.Fprintf(g.stdout, "%s: configuration OK: %d VRRP instance(s)\n", conf, len(cfgs))
+				fmt.Fprintf(g.stdout, "%s: configuration OK: %d VRRP instance(s)\n", conf, len(l.Instances))
 				return nil
 			}
 			lvl := new(slog.LevelVar)
@@ -70,7 +71,7 @@ func newVRRPCmd(g *globals) *cobra.Command {
 				return usagef("--log-level %q: want debug, info, warn or error", logLevel)
 			}
 			log := slog.New(slog.NewTextHandler(g.stderr, &slog.HandlerOptions{Level: lvl}))
-			return runVRRP(cmd.Context(), cfgs, statusSock, log)
+			return runVRRP(cmd.Context(), l, statusSock, log)
 		},
 	}
 	c.Flags().StringVarP(&conf, "config", "f", "", "the keepalived.conf to run")
@@ -82,48 +83,33 @@ func newVRRPCmd(g *globals) *cobra.Command {
 	return c
 }
 
-// loadKeepalived parses a keepalived.conf and checks its instances;
-// warnings go to w as "file:line: message".
-func loadKeepalived(path, configID string, w io.Writer) ([]vrrp.InstanceConfig, error) {
-	kc, warns, err := kaconf.ParseFile(path, kaconf.Options{ConfigID: configID})
-	for _, wn := range warns {
-		fmt.Fprintln(w, "warning:", wn)
-	}
-	if err != nil {
-		return nil, err
-	}
-	cfgs, more := vrrp.FromKeepalived(kc)
-	for _, wn := range more {
-		fmt.Fprintln(w, "warning:", wn)
-	}
-	if len(cfgs) == 0 {
-		return nil, fmt.Errorf("%s: no vrrp_instance to run", path)
-	}
-	if _, err := vrrp.NewRouter(cfgs, nil, slog.New(slog.DiscardHandler)); err != nil {
-		return nil, fmt.Errorf("%s: %w", path, err)
-	}
-	return cfgs, nil
+// loadKeepalived reads and checks a keepalived.conf; warnings go to w as
+// "warning: file:line: message".
+func loadKeepalived(path, configID string, w io.Writer) (*vrrp.Loaded, error) {
+	return vrrp.Load(path, configID, slog.New(slog.DiscardHandler), func(wn kaconf.Warning) { fmt.Fprintln(w, "warning:", wn) })
 }
 
-// runVRRP runs the router until ctx ends, with its status socket.
-func runVRRP(ctx context.Context, cfgs []vrrp.InstanceConfig, sock string, log *slog.Logger) error {
-	addrs := vrrp.NewVIPAddresser(ctx, log)
-	r, err := vrrp.NewRouter(cfgs, addrs, log)
-	if err != nil {
-		return err
-	}
+// runVRRP runs the configuration until ctx ends, with its status socket.
+func runVRRP(ctx context.Context, l *vrrp.Loaded, sock string, log *slog.Logger) error {
 	ln, err := listenStatus(sock)
 	if err != nil {
 		return err
 	}
+	var router atomic.Pointer[vrrp.Router]
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /v1/vrrp/status", func(w http.ResponseWriter, _ *http.Request) {
+		st := vrrpStatus{Instances: []vrrp.Status{}}
+		if r := router.Load(); r != nil {
+			st.Instances = r.Status()
+		}
 		w.Header().Set("Content-Type", "application/json")
-		_ = json.NewEncoder(w).Encode(vrrpStatus{Instances: r.Status()})
+		_ = json.NewEncoder(w).Encode(st)
 	})
 	mux.HandleFunc("GET /metrics", func(w http.ResponseWriter, _ *http.Request) {
 		w.Header().Set("Content-Type", "text/plain; version=0.0.4")
-		_ = r.WriteMetrics(w)
+		if r := router.Load(); r != nil {
+			_ = r.WriteMetrics(w)
+		}
 	})
 	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second}
 	go func() {
@@ -153,8 +139,9 @@ func runVRRP(ctx context.Context, cfgs []vrrp.InstanceConfig, sock string, log *
 			}
 		}
 	}()
-	return r.Run(ctx, func() {
-		log.Info("VRRP started", "instances", len(cfgs), "status-socket", sock)
+	return l.Run(ctx, vrrp.NewVIPAddresser(ctx, log), log, func(r *vrrp.Router) {
+		router.Store(r)
+		log.Info("VRRP started", "instances", len(l.Instances), "status-socket", sock)
 	})
 }
 
