@@ -81,6 +81,32 @@ bench-web: deps
 	$(GO) test -count=1 -timeout 60m -run '^TestExampleFigures$$' -v ./e2e \
 	| grep --line-buffered -E '(examples|keepalived_web)_test.go:[0-9]+:|-- (PASS|FAIL|SKIP)|^(ok|FAIL|panic)'
 
+# VRRP figures (root): paceline vrrp and keepalived 2.2.7 side by side in
+# network namespaces. RUNS crashes (20 by default, as above; SIGKILL and
+# link down) of each one's master, VRRPv2 advert_int 1, VRRPv3 advert_int
+# 1 and 0.1: crash -> the backup holds the VIP, crash -> a client pinging
+# the VIP every 10 ms is answered (median, max, ratios); RSS and PSS with
+# one instance and with 10 (all of keepalived's processes); CPU over 30 s
+# with 10 instances at advert_int 0.1, master and backup.
+.PHONY: bench-vrrp
+bench-vrrp: deps
+	set -o pipefail; PACELINE_VRRP_RUNS=$(RUNS) \
+	$(GO) test -count=1 -timeout 60m -run '^TestVRRPFigures$$' -v ./e2e \
+	| grep --line-buffered -E 'vrrp_test.go:[0-9]+:|-- (PASS|FAIL|SKIP)|^(ok|FAIL|panic)'
+
+# Redis figures (root): the two-node-redis example with a writer through
+# the VIP; RUNS crash failovers of the primary (20 by default, as above;
+# the crashed node returns as a replica, connected and caught up, before
+# the next), each followed by two planned moves (resource move --promoted, there
+# and back: the crashes alternate between the nodes). Figures: crash ->
+# writes acknowledged through the VIP again, writes lost per crash
+# failover, writes lost per planned move (0, asserted), a move's pause.
+.PHONY: bench-redis
+bench-redis: deps
+	set -o pipefail; PACELINE_REDIS_RUNS=$(RUNS) \
+	$(GO) test -count=1 -timeout 60m -run '^TestRedisExample$$' -v ./e2e \
+	| grep --line-buffered -E 'redis_example_test.go:[0-9]+:|-- (PASS|FAIL|SKIP)|^(ok|FAIL|panic)'
+
 # No spurious failover (root): a 3-node cluster with a VIP (fast profile)
 # left alone for SOAK (a duration) while the holders and the client's
 # pings are watched; SOAK_BUSY=1 keeps every CPU busy meanwhile.

@@ -57,6 +57,42 @@ func TestCLIConstraints(t *testing.T) {
 	}
 }
 
+// --promoted: the move or ban of a promotable clone's promoted role, a
+// constraint with role Promoted; refused for anything else.
+func TestCLIConstraintsPromoted(t *testing.T) {
+	c := &Config{Nodes: []Node{{Name: "n1"}, {Name: "n2"}},
+		Primitives: []Primitive{{ID: "db", Agent: "ocf:heartbeat:Dummy"}, {ID: "web", Agent: "ocf:heartbeat:Dummy"}},
+		Clones:     []Clone{{ID: "db-clone", Rsc: "db", Promotable: true}}}
+	for _, tc := range []struct {
+		cmd  CLIConstraints
+		role string
+		err  string
+	}{
+		{CLIConstraints{Rsc: "db-clone", Move: "n2", Promoted: true}, RolePromoted, ""},
+		{CLIConstraints{Rsc: "db-clone", Ban: "n1", Promoted: true}, RolePromoted, ""},
+		{CLIConstraints{Rsc: "db-clone", Move: "n2"}, "", ""},
+		{CLIConstraints{Rsc: "web", Move: "n2", Promoted: true}, "", "only the promoted role of a promotable clone"},
+		{CLIConstraints{Rsc: "db", Move: "n2", Promoted: true}, "", "give the clone's id"},
+		{CLIConstraints{Rsc: "db-clone", Clear: true, Promoted: true}, "", "takes no promoted"},
+	} {
+		cmd := tc.cmd
+		next, _, err := c.Apply(Envelope{Cmd: &cmd})
+		if tc.err != "" {
+			if err == nil || !strings.Contains(err.Error(), tc.err) {
+				t.Errorf("%+v: error %v, want %q", tc.cmd, err, tc.err)
+			}
+			continue
+		}
+		if err != nil {
+			t.Fatalf("%+v: %v", tc.cmd, err)
+		}
+		l := next.Constraints.Location[len(next.Constraints.Location)-1]
+		if l.Role != tc.role || l.Rsc != "db-clone" {
+			t.Errorf("%+v: constraint %+v, want role %q", tc.cmd, l, tc.role)
+		}
+	}
+}
+
 // PrimitivesOf: a primitive, a group's members, a clone's primitives
 // (also through a group).
 func TestPrimitivesOf(t *testing.T) {

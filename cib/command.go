@@ -81,7 +81,7 @@ var commandTable = map[CommandType]commandInfo{
 	TypeSetResourceDefaults: {"SetResourceDefaults", 1, func() Command { return &SetResourceDefaults{} }},
 	TypeUpdateNode:          {"UpdateNode", 1, func() Command { return &UpdateNode{} }},
 	TypeRegisterNode:        {"RegisterNode", 1, func() Command { return &RegisterNode{} }},
-	TypeCLIConstraints:      {"CLIConstraints", 1, func() Command { return &CLIConstraints{} }},
+	TypeCLIConstraints:      {"CLIConstraints", 2, func() Command { return &CLIConstraints{} }},
 	TypeCreateAlert:         {"CreateAlert", 1, func() Command { return &CreateAlert{} }},
 	TypeUpdateAlert:         {"UpdateAlert", 1, func() Command { return &UpdateAlert{} }},
 	TypeDeleteAlert:         {"DeleteAlert", 1, func() Command { return &DeleteAlert{} }},
@@ -853,12 +853,15 @@ func (r *RegisterNode) Apply(c *Config) ([]string, error) {
 // crm_resource name them: `resource move RSC NODE` is cli-prefer-RSC
 // (INFINITY on NODE, replacing an earlier move, and lifting a ban of
 // NODE), `resource ban RSC NODE` is cli-ban-RSC-on-NODE (-INFINITY),
-// `resource clear RSC` removes them all.
+// `resource clear RSC` removes them all. With Promoted (payload version 2;
+// RSC a promotable clone) the move or ban is of the promoted role only, as
+// `pcs resource move --promoted`: the constraint has role Promoted.
 type CLIConstraints struct {
-	Rsc   string `json:"rsc"`
-	Move  string `json:"move,omitempty"`
-	Ban   string `json:"ban,omitempty"`
-	Clear bool   `json:"clear,omitempty"`
+	Rsc      string `json:"rsc"`
+	Move     string `json:"move,omitempty"`
+	Ban      string `json:"ban,omitempty"`
+	Clear    bool   `json:"clear,omitempty"`
+	Promoted bool   `json:"promoted,omitempty"`
 }
 
 func (*CLIConstraints) Type() CommandType { return TypeCLIConstraints }
@@ -885,6 +888,16 @@ func (a *CLIConstraints) Apply(c *Config) ([]string, error) {
 			return nil, fmt.Errorf("resource %q: unknown node %q", a.Rsc, node)
 		}
 	}
+	role, what := "", ""
+	if a.Promoted {
+		switch cl := c.CloneByID(a.Rsc); {
+		case a.Clear:
+			return nil, fmt.Errorf("resource %q: clear removes every move and ban; it takes no promoted", a.Rsc)
+		case cl == nil || !cl.Promotable:
+			return nil, fmt.Errorf("resource %q: only the promoted role of a promotable clone can be moved or banned on its own (give the clone's id)", a.Rsc)
+		}
+		role, what = RolePromoted, " (its promoted role)"
+	}
 	var notes []string
 	drop := func(keep func(l Location) bool) {
 		c.Constraints.Location = slices.DeleteFunc(c.Constraints.Location, func(l Location) bool {
@@ -906,15 +919,15 @@ func (a *CLIConstraints) Apply(c *Config) ([]string, error) {
 		}
 	case a.Move != "":
 		drop(func(l Location) bool { return l.ID != CLIPreferID(a.Rsc) && l.ID != CLIBanID(a.Rsc, a.Move) })
-		c.Constraints.Location = append(c.Constraints.Location, Location{ID: CLIPreferID(a.Rsc), Rsc: a.Rsc, Node: a.Move, Score: Infinity})
-		notes = append(notes, fmt.Sprintf("added constraint %s: %s prefers %s (INFINITY); `resource clear %s` removes it", CLIPreferID(a.Rsc), a.Rsc, a.Move, a.Rsc))
+		c.Constraints.Location = append(c.Constraints.Location, Location{ID: CLIPreferID(a.Rsc), Rsc: a.Rsc, Node: a.Move, Score: Infinity, Role: role})
+		notes = append(notes, fmt.Sprintf("added constraint %s: %s%s prefers %s (INFINITY); `resource clear %s` removes it", CLIPreferID(a.Rsc), a.Rsc, what, a.Move, a.Rsc))
 	default:
 		id := CLIBanID(a.Rsc, a.Ban)
 		if slices.ContainsFunc(c.Constraints.Location, func(l Location) bool { return l.ID == id }) {
 			return nil, fmt.Errorf("resource %q is already banned from %s (%s)", a.Rsc, a.Ban, id)
 		}
-		c.Constraints.Location = append(c.Constraints.Location, Location{ID: id, Rsc: a.Rsc, Node: a.Ban, Score: -Infinity})
-		notes = append(notes, fmt.Sprintf("added constraint %s: %s avoids %s (-INFINITY); `resource clear %s` removes it", id, a.Rsc, a.Ban, a.Rsc))
+		c.Constraints.Location = append(c.Constraints.Location, Location{ID: id, Rsc: a.Rsc, Node: a.Ban, Score: -Infinity, Role: role})
+		notes = append(notes, fmt.Sprintf("added constraint %s: %s%s avoids %s (-INFINITY); `resource clear %s` removes it", id, a.Rsc, what, a.Ban, a.Rsc))
 	}
 	return notes, nil
 }

@@ -30,9 +30,9 @@
 //	              daemonizes) -> PING answered; as a replica of the primary the
 //	              attributes name, else of the placeholder (waiting, read-only)
 //	promote       catch up with the primary (below) -> REPLICAOF NO ONE
-//	demote        CLIENT PAUSE WRITE -> replicas acknowledge the last offset (up to
-//	              half the timeout) -> REPLICAOF primary-from-attributes or the
-//	              placeholder -> CLIENT UNPAUSE
+//	demote        CLIENT PAUSE WRITE -> replicas have the last offset (up to half the
+//	              timeout) -> REPLICAOF primary-from-attributes or the placeholder
+//	              -> CLIENT UNPAUSE
 //	monitor       7 no live redis-server behind the pid file; 1 running but not
 //	              answering (9 if this node's role attribute says primary);
 //	              8 role master (depth 10: SET/GET of paceline:probe:RSC, expiring
@@ -74,6 +74,8 @@
 //	redis-RSC-role    primary | replica
 //	redis-RSC-addr    announce:port
 //	redis-RSC-offset  master_repl_offset at the last start/monitor/promote/demote
+//	redis-RSC-replid  master_replid, likewise: the history the data set belongs to
+//	redis-RSC-synced  a replica's master_replid when a monitor last saw its link up
 //	master-RSC        the promotion score (crm/scheduler reads master-<primitive id>)
 //
 // The primary is the one other node whose role is primary; if several
@@ -89,18 +91,70 @@
 // least the highest redis-RSC-offset any other node published (the
 // primary's included), and less by 8 points for each doubling of its lag
 // in bytes (at least 1) otherwise: when the primary fails, the replica
-// with the most of its stream wins. A replica in a full
-// synchronisation has an incomplete data set: its score is deleted (no
-// score: not promotable). Offsets compare across nodes because a
-// promoted replica keeps counting from its own offset.
+// with the most of its stream wins. Offsets compare across nodes
+// because a promoted replica keeps counting from its own offset. A
+// replica whose data set is not its primary's has no score (deleted;
+// the scheduler promotes no instance without one): one in a full
+// synchronisation, and one that has not completed a synchronisation
+// with the primary it follows (below).
+//
+// No promotion before a synchronisation. A replica pointed at a primary
+// (by start, a monitor or a post-promote notification) keeps the data
+// set it had — empty when it is new — until a full synchronisation
+// replaces it, and for seconds it shows nothing of that: Redis 7 holds
+// a first synchronisation back repl-diskless-sync-delay (5 s) and
+// reports master_sync_in_progress:0, link down, until the data streams.
+// When the primary crashed in that window, the agent used to publish a
+// score for it like for any replica (its offset against the primary's,
+// which is still 0 when the primary has had no replica yet: the top
+// score), and the scheduler promoted the only candidate: an early run
+// of the two-node-redis test lost all 25,732 acknowledged writes so
+// (e2e TestRedisExampleCrashDuringFirstSync reproduces it). Now a
+// replica is promotable only with evidence that it holds its primary's
+// data set (synced in repl.go): its link is up; or its master_replid,
+// which a replica takes from its primary when a synchronisation
+// completes and keeps while the link is down and in its RDB file, is
+// the one its node recorded the last time a monitor saw its link up
+// (redis-RSC-synced), or the one the node at the address it follows
+// published (redis-RSC-replid). A replica waiting on the placeholder
+// follows nobody: its own data set counts, ranked by offset. A
+// notification that re-points a replica publishes at once, so its old
+// score does not outlive its data set.
+//
+// What then happens is what ocf:heartbeat:redis does: its start (a
+// demote to slave) waits until master_link_status is up however long
+// the synchronisation takes, so an instance that never completed one is
+// never promoted; when the primary dies meanwhile, nothing is promoted
+// and the service stays down rather than losing the data. Here start
+// returns once redis answers (the instance is monitored meanwhile) and
+// the score is withheld instead: the scheduler says "promotion scores:
+// n2: no promotion score", the VIP stays stopped, and the service comes
+// back when the crashed node returns with what it saved (it is then
+// the one promotable instance). An operator who accepts the loss
+// promotes the replica anyway with a location constraint on the
+// Promoted role, which gives it a score of its own:
+//
+//	paceline constraint location add force-primary redis-clone n2 INFINITY role=Promoted
+//
+// (and `paceline constraint delete force-primary` once it is primary).
+// The window the rule still leaves is a crash within a monitor interval
+// of the first synchronisation's end on a primary that never had a
+// replica (Redis changes its replication ID when its first replica
+// comes): then the replica has no score although it has the data, the
+// safe side.
 //
 // Catching up. promote asks the primary the replica follows (master_host
 // and port from INFO) for its offset and waits until the replica's
 // offset reaches it, within the promote timeout less a margin. If the
-// primary does not answer, or time runs out, the replica is promoted with
-// what it has (the shortfall is logged). With demote first (CLIENT PAUSE
-// WRITE, replicas drained) as in a switchover, no acknowledged write is
-// lost; the tests count them.
+// primary does not answer within 250 ms (it crashed, or was fenced), or
+// time runs out, the replica is promoted with what it has (the shortfall
+// is logged). With demote first as in a switchover, no acknowledged
+// write is lost; the tests count them. demote pauses writes (CLIENT
+// PAUSE WRITE) and waits until every online replica has the primary's
+// offset: as the primary sees it (a replica acknowledges once a second),
+// or else as the replica itself says, asked directly, so that writes
+// pause for as long as the replica takes to apply the last of them,
+// not up to a second more.
 //
 // Process. redis-server daemonizes (daemonize yes, its pid file in the
 // run directory) and is started in its own process group, so it outlives
@@ -109,6 +163,15 @@
 // only. stop uses TERM rather than SHUTDOWN: it needs no connection or
 // password and works on a server that no longer answers; redis saves on
 // TERM if the configuration has save points.
+//
+// Bad parameters. start, validate-all and recurring monitors return rc 6
+// (the scheduler then bans the resource from every node). A stop and a
+// probe do not fail on them (a failed stop fences the node): while the
+// resource name, run directory and binary can still be worked out, they
+// find redis-server by its pid file (the probe reports one that runs as a
+// failure, so that it is stopped; the stop stops it); otherwise nothing
+// this agent started can be found: the stop succeeds and the probe says
+// not running.
 //
 // Secrets. The password goes into redis.conf (mode 0600, quoted with
 // \xHH escapes) and AUTH; never onto a command line (the only argument

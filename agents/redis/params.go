@@ -162,9 +162,16 @@ func parseConfig(a *ocf.Action, runBase, dataBase string) (*config, error) {
 		c.RunDir = filepath.Join(runBase, "redis-"+name)
 	}
 	if len(errs) > 0 {
-		return nil, fmt.Errorf("redis %s: %s", instanceName(a), strings.Join(errs, "; "))
+		return c, fmt.Errorf("redis %s: %s", instanceName(a), strings.Join(errs, "; "))
 	}
 	return c, nil
+}
+
+// findable says whether a configuration parseConfig rejected still names
+// the pid file and binary that a stop or a probe needs to find the
+// redis-server this agent started.
+func (c *config) findable() bool {
+	return c.Rsc != "" && checkPath(c.RunDir) == nil && checkPath(c.Binary) == nil
 }
 
 func instanceName(a *ocf.Action) string {

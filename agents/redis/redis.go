@@ -70,6 +70,36 @@ func (ag *Agent) Run(ctx context.Context, a *ocf.Action) int {
 	}
 	c, err := parseConfig(a, ag.runBase, ag.dataBase)
 	if err != nil {
+		// A stop or a probe must not fail on parameters gone bad (a
+		// failed stop fences the node): they find redis-server by its
+		// pid file if they still can; otherwise nothing this agent
+		// started can be found.
+		probe := a.Name == ocf.Monitor && a.Interval == 0
+		switch {
+		case a.Name == ocf.Stop && c.findable():
+			a.Printf("%v (stopping redis-server by its pid file all the same)", err)
+			log.Warn("bad parameters; stopping by the pid file", "err", err)
+			r := &run{c: c, a: a, log: log, names: namesFor(c.Rsc), attrs: a.Attrs}
+			return ocf.RC(r.stop(ctx))
+		case probe && c.findable():
+			p, why, perr := readPid(c.PidFile(), c.Binary)
+			switch {
+			case perr != nil:
+				a.Printf("%v; %v", err, perr)
+				return ocf.ErrGeneric
+			case p != nil:
+				a.Printf("%v; redis-server pid %d runs with them", err, p.Pid)
+				return ocf.ErrGeneric
+			}
+			a.Printf("%v; not running (%s)", err, why)
+			return ocf.NotRunning
+		case a.Name == ocf.Stop:
+			a.Printf("%v; nothing to stop that this agent could find", err)
+			return ocf.Success
+		case probe:
+			a.Printf("%v; not running as far as this agent can tell", err)
+			return ocf.NotRunning
+		}
 		a.Printf("%v", err)
 		log.Error("bad parameters", "rc", ocf.ErrConfigured, "err", err)
 		return ocf.ErrConfigured
@@ -206,26 +236,39 @@ func (r *run) delAttr(name string) error {
 	return nil
 }
 
-// publish sets the role, address, offset and promotion score
-// attributes from the server's state. A replica in a full
-// synchronisation has no score: its data set is incomplete.
+// publish sets the role, address, offset, replication ID and promotion
+// score attributes from the server's state. A replica in a full
+// synchronisation, or that has not completed one with the primary it
+// follows (synced), has no score: its data set is incomplete, and
+// promoted it would lose what the primary had.
 func (r *run) publish(s replState) error {
 	if r.attrs == nil {
 		return nil
 	}
-	role, score := roleReplica, 0
+	role, score, why := roleReplica, 0, ""
 	switch {
 	case s.Role == "master":
 		role, score = rolePrimary, scorePrimary
 	case s.Syncing:
-		score = -1
+		score, why = -1, "full synchronisation in progress"
 	default:
-		score = replicaScore(s.Offset, r.all(), r.names, r.c.Node)
+		ok, reason := synced(s, r.all(), r.names, r.c.Node)
+		if ok {
+			score = replicaScore(s.Offset, r.all(), r.names, r.c.Node)
+		} else {
+			score, why = -1, reason
+		}
 	}
 	var errs []error
 	errs = append(errs, r.setAttr(r.names.Role, role), r.setAttr(r.names.Addr, r.c.announceAddr()),
-		r.setAttr(r.names.Offset, strconv.FormatInt(s.Offset, 10)))
+		r.setAttr(r.names.Offset, strconv.FormatInt(s.Offset, 10)), r.setAttr(r.names.ReplID, s.ReplID))
+	if s.Role == "slave" && s.LinkUp && s.ReplID != "" {
+		errs = append(errs, r.setAttr(r.names.Synced, s.ReplID))
+	}
 	if score < 0 {
+		if r.c.Node != "" && r.all()[r.c.Node][r.names.Score] != "" {
+			r.log.Info("not promotable", "reason", why)
+		}
 		errs = append(errs, r.delAttr(r.names.Score))
 	} else {
 		errs = append(errs, r.setAttr(r.names.Score, strconv.Itoa(score)))
@@ -364,7 +407,7 @@ func (r *run) stop(ctx context.Context) error {
 	if err := os.Remove(r.c.PidFile()); err != nil && !errors.Is(err, fs.ErrNotExist) {
 		errs = append(errs, err)
 	}
-	for _, n := range []string{r.names.Score, r.names.Role, r.names.Addr, r.names.Offset} {
+	for _, n := range []string{r.names.Score, r.names.Role, r.names.Addr, r.names.Offset, r.names.ReplID, r.names.Synced} {
 		errs = append(errs, r.delAttr(n))
 	}
 	return errors.Join(errs...)
@@ -501,9 +544,17 @@ func (r *run) catchUp(ctx context.Context, cl *client, pw, up string) {
 	}
 }
 
-// remoteOffset is another instance's replication offset.
+// reachTimeout bounds connecting to another node's instance and each
+// command to it. A live one on the cluster's network answers in well
+// under a millisecond; one that crashed or was fenced never does, and
+// while promote waits for it there is no primary (a second's wait here
+// was most of a crash failover's time in the two-node-redis test).
+const reachTimeout = 250 * time.Millisecond
+
+// remoteOffset is another instance's replication offset: for a replica,
+// how much of its primary's stream it has applied.
 func remoteOffset(ctx context.Context, addr, pw string) (int64, error) {
-	cl, err := dial(ctx, addr, "", pw, time.Second)
+	cl, err := dial(ctx, addr, "", pw, reachTimeout)
 	if err != nil {
 		return 0, err
 	}
@@ -539,7 +590,7 @@ func (r *run) demote(ctx context.Context) error {
 			return fmt.Errorf("CLIENT PAUSE: %w", err)
 		}
 		defer cl.str(context.Background(), "CLIENT", "UNPAUSE")
-		r.drain(ctx, cl, time.Now().Add(total/2))
+		r.drain(ctx, cl, pw, time.Now().Add(total/2))
 		if err := replicaOf(ctx, cl, want); err != nil {
 			return err
 		}
@@ -563,9 +614,12 @@ func followText(addr string) string {
 	return "replica of " + addr
 }
 
-// drain waits until every online replica has acknowledged the primary's
-// offset, or until.
-func (r *run) drain(ctx context.Context, cl *client, until time.Time) {
+// drain waits until every online replica has the primary's offset, or
+// until. A replica's acknowledgement reaches the primary once a second
+// (REPLCONF ACK), so a replica the primary sees behind is asked itself
+// for its offset: writes are paused for no longer than the replica
+// takes to apply the last of them.
+func (r *run) drain(ctx context.Context, cl *client, pw string, until time.Time) {
 	for {
 		s, err := state(ctx, cl)
 		if err != nil {
@@ -573,14 +627,18 @@ func (r *run) drain(ctx context.Context, cl *client, until time.Time) {
 		}
 		behind := 0
 		for _, rep := range s.Replicas {
-			if rep.State == "online" && rep.Offset < s.Offset {
-				behind++
+			if rep.State != "online" || rep.Offset >= s.Offset {
+				continue
 			}
+			if off, err := remoteOffset(ctx, rep.Addr, pw); err == nil && off >= s.Offset {
+				continue
+			}
+			behind++
 		}
 		if behind == 0 {
 			return
 		}
-		if time.Now().After(until) || !sleep(ctx, 50*time.Millisecond) {
+		if time.Now().After(until) || !sleep(ctx, 20*time.Millisecond) {
 			r.log.Warn("replicas did not acknowledge the last writes in time", "behind", behind, "offset", s.Offset)
 			return
 		}
@@ -622,6 +680,15 @@ func (r *run) notify(ctx context.Context) error {
 	if err != nil || s.Role != "slave" || s.following() == addr {
 		return nil
 	}
+	if err := replicaOf(ctx, cl, addr); err != nil {
+		return err
+	}
+	r.log.Info("following the new primary", "node", node, "addr", addr)
 	r.a.Printf("following the new primary %s (%s)", node, addr)
-	return replicaOf(ctx, cl, addr)
+	// Its score goes now, not at the next monitor: it has not completed
+	// a synchronisation with that primary yet.
+	if s, err = state(ctx, cl); err != nil {
+		return err
+	}
+	return r.publish(s)
 }

@@ -401,7 +401,9 @@ func TestBadParameters(t *testing.T) {
 		want   string
 	}{
 		{map[string]string{paramPort: "http"}, false, ocf.Start, ocf.ErrConfigured, "port"},
-		{map[string]string{paramPort: "70000"}, false, ocf.Monitor, ocf.ErrConfigured, "port"},
+		{map[string]string{paramPort: "70000"}, false, ocf.Monitor, ocf.NotRunning, "port"}, // a probe: nothing runs
+		{map[string]string{paramPort: "70000"}, false, ocf.Stop, ocf.Success, "port"},       // a stop must not fail (it would fence)
+		{map[string]string{paramPort: "70000"}, false, "recurring monitor", ocf.ErrConfigured, "port"},
 		{map[string]string{paramBind: "localhost"}, false, ocf.Start, ocf.ErrConfigured, "bind"},
 		{map[string]string{paramDir: "data"}, false, ocf.Start, ocf.ErrConfigured, "absolute"},
 		{map[string]string{paramBind: "0.0.0.0"}, true, ocf.Start, ocf.ErrConfigured, "announce is required"},
@@ -416,9 +418,36 @@ func TestBadParameters(t *testing.T) {
 			s = st
 		}
 		n := newNode(t, s, "bad", tc.params)
-		rc, out := n.do(tc.action)
+		var rc int
+		var out string
+		if tc.action == "recurring monitor" {
+			rc, out = n.do(ocf.Monitor, func(a *ocf.Action) { a.Interval = 10 * time.Second })
+		} else {
+			rc, out = n.do(tc.action)
+		}
 		if rc != tc.rc || !strings.Contains(out, tc.want) {
 			t.Errorf("%v %s: rc %d %q; want rc %d mentioning %q", tc.params, tc.action, rc, out, tc.rc, tc.want)
+		}
+	}
+	// Parameters gone bad while redis runs: the probe reports it running
+	// with them (a failure, so that it is stopped), and the stop still
+	// stops it by its pid file.
+	running := newNode(t, nil, "gonebad", nil)
+	if rc, out := running.do(ocf.Start); rc != ocf.Success {
+		t.Fatalf("start: rc %d: %s", rc, out)
+	}
+	pid := running.pid()
+	running.params[paramBind] = "localhost"
+	if rc, out := running.do(ocf.Monitor); rc != ocf.ErrGeneric || !strings.Contains(out, "runs with them") {
+		t.Errorf("probe with bad parameters while redis runs: rc %d %q", rc, out)
+	}
+	if rc, out := running.do(ocf.Stop); rc != ocf.Success || !strings.Contains(out, "stopped") {
+		t.Errorf("stop with bad parameters while redis runs: rc %d %q", rc, out)
+	}
+	// Gone, or a zombie of this test process (signal 0 would succeed on it).
+	if b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid)); err == nil {
+		if _, rest, _ := strings.Cut(string(b), ") "); !strings.HasPrefix(rest, "Z") {
+			t.Errorf("redis-server pid %d still runs after the stop: %s", pid, b)
 		}
 	}
 	// A base configuration redis refuses: rc 6 with redis's reason.
@@ -547,5 +576,178 @@ func TestOCFTester(t *testing.T) {
 	t.Logf("ocf-tester output:\n%s", out)
 	if p, _, _ := readPid(filepath.Join(runDir, "redis.pid"), defaultBinary); p != nil {
 		t.Errorf("redis-server pid %d left after ocf-tester", p.Pid)
+	}
+}
+
+// syncConf is a base configuration that holds a replica's first full
+// synchronisation open for seconds: the primary waits
+// repl-diskless-sync-delay before it streams the data set (Redis 7's
+// default is 5 s; spelled out here), and the replica shows no
+// synchronisation in progress meanwhile (master_sync_in_progress:0, link
+// down), so a test can act in between.
+func syncConf(t *testing.T) string {
+	t.Helper()
+	f := filepath.Join(t.TempDir(), "base.conf")
+	if err := os.WriteFile(f, []byte("repl-diskless-sync yes\nrepl-diskless-sync-delay 3\nsave \"\"\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return f
+}
+
+// replInfo is n's INFO replication (nil when it does not answer).
+func (n *node) replInfo() map[string]string {
+	cl, err := dial(context.Background(), n.addr(), "", "", time.Second)
+	if err != nil {
+		return nil
+	}
+	defer cl.Close()
+	s, err := cl.str(context.Background(), "INFO", "replication")
+	if err != nil {
+		return nil
+	}
+	return parseInfo(s)
+}
+
+// TestNoPromotionBeforeFirstSync: a replica that has not completed a
+// synchronisation with its primary has no promotion score — once a
+// post-promote notification points it at a new primary, right after a
+// start as a replica of a primary, while the primary prepares the full
+// synchronisation, and after the primary died before it completed — so
+// the scheduler cannot promote an empty data set in place of the
+// crashed primary's. Once synchronised it is promotable, also after its
+// primary crashed.
+func TestNoPromotionBeforeFirstSync(t *testing.T) {
+	st := newStore()
+	params := map[string]string{paramConfig: syncConf(t)}
+	a := newNode(t, st, "a", params)
+	b := newNode(t, st, "b", params)
+	c := newNode(t, st, "c", params)
+	names := namesFor(rscID)
+	ctx := context.Background()
+	t.Cleanup(func() {
+		if t.Failed() {
+			for _, n := range []*node{a, b, c} {
+				lg, err := os.ReadFile(filepath.Join(n.runDir, "redis.log"))
+				t.Logf("%s's redis.log (%v):\n%s", n.name, err, lg)
+			}
+		}
+	})
+	noScore := func(n *node, when string) {
+		t.Helper()
+		if got := st.get(n.name, names.Score); got != "" {
+			t.Errorf("%s: %s has promotion score %q, but it never completed a synchronisation with a (promoted, it would lose a's every write); its replication: %v",
+				when, n.name, got, n.replInfo())
+		}
+	}
+
+	// a and b start as a cluster does, both waiting: b is promotable.
+	a.must(ocf.Start, ocf.Success)
+	b.must(ocf.Start, ocf.Success)
+	if got := st.get("b", names.Score); got != strconv.Itoa(scoreBest) {
+		t.Fatalf("b waiting on the placeholder has score %q, want %d", got, scoreBest)
+	}
+	a.must(ocf.Promote, ocf.Success)
+	ca := a.client("")
+	for i := range 1000 {
+		if _, err := ca.str(ctx, "SET", "k"+strconv.Itoa(i), "x"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// The post-promote notification points b at a: its score goes at once.
+	if rc, out := b.do(ocf.Notify, func(x *ocf.Action) {
+		x.Meta["notify_type"], x.Meta["notify_operation"], x.Meta["notify_promote_uname"] = "post", "promote", "a"
+	}); rc != ocf.Success || !strings.Contains(out, "following the new primary a") {
+		t.Fatalf("post-promote notify: rc %d: %s", rc, out)
+	}
+	noScore(b, "after the post-promote notification")
+	// c starts as a replica of the primary the attributes name.
+	c.must(ocf.Start, ocf.Success)
+	noScore(c, "after start")
+	waitFor(t, "a to accept b's and c's synchronisation requests", func() bool {
+		in := a.replInfo()
+		return strings.Contains(in["slave0"], "state=wait_bgsave") && strings.Contains(in["slave1"], "state=wait_bgsave")
+	})
+	for _, n := range []*node{b, c} {
+		n.must(ocf.Monitor, ocf.Success)
+		noScore(n, "while a prepares the synchronisation")
+	}
+
+	// a dies before they have its data.
+	if err := syscall.Kill(a.pid(), syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	for _, n := range []*node{b, c} {
+		waitFor(t, n.name+" to lose a", func() bool {
+			in := n.replInfo()
+			return in != nil && in["master_sync_in_progress"] == "0" && in["master_link_status"] == "down" && a.replInfo() == nil
+		})
+		n.must(ocf.Monitor, ocf.Success)
+		noScore(n, "after a died before the synchronisation completed")
+		if in := n.replInfo(); in["master_repl_offset"] != "0" {
+			t.Errorf("%s has offset %s: it received data after all", n.name, in["master_repl_offset"])
+		}
+	}
+	c.must(ocf.Stop, ocf.Success)
+
+	// a returns and is promoted again (the test is the scheduler); b
+	// completes a synchronisation, is promotable, and stays so when a
+	// dies again: promoted, it has a's writes.
+	a.must(ocf.Start, ocf.Success)
+	a.must(ocf.Promote, ocf.Success)
+	ca = a.client("")
+	if _, err := ca.str(ctx, "SET", "after", "1"); err != nil {
+		t.Fatal(err)
+	}
+	cb := b.client("")
+	waitFor(t, "b to synchronise with a", func() bool {
+		v, _ := cb.str(ctx, "GET", "after")
+		return v == "1"
+	})
+	b.must(ocf.Monitor, ocf.Success)
+	if got := st.get("b", names.Score); got == "" {
+		t.Error("b is synchronised but has no promotion score")
+	}
+	if err := syscall.Kill(a.pid(), syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "b's link to go down", func() bool { return b.replInfo()["master_link_status"] == "down" })
+	b.must(ocf.Monitor, ocf.Success)
+	if got := st.get("b", names.Score); got == "" {
+		t.Error("b synchronised with a, which died: b has no promotion score, want one")
+	}
+	b.must(ocf.Promote, ocf.Success)
+	if v, err := cb.str(ctx, "GET", "after"); err != nil || v != "1" {
+		t.Errorf("the promoted replica lacks a's write: %q %v", v, err)
+	}
+}
+
+// TestSynced: the evidence that a replica has its primary's data set.
+func TestSynced(t *testing.T) {
+	n := namesFor("db")
+	const me, up = "b", "10.0.0.1:6379"
+	primary := map[string]string{n.Role: rolePrimary, n.Addr: up, n.ReplID: "P"}
+	for _, tc := range []struct {
+		what string
+		s    replState
+		own  map[string]string // b's own attributes
+		a    map[string]string // a's attributes (a publishes up)
+		want bool
+	}{
+		{"primary", replState{Role: "master", ReplID: "X"}, nil, primary, true},
+		{"waiting on the placeholder", replState{Role: "slave", MasterHost: placeholderHost, MasterPort: "0", ReplID: "X"}, nil, primary, true},
+		{"link up", replState{Role: "slave", MasterHost: "10.0.0.1", MasterPort: "6379", LinkUp: true, ReplID: "X"}, nil, primary, true},
+		{"the primary's ID", replState{Role: "slave", MasterHost: "10.0.0.1", MasterPort: "6379", ReplID: "P"}, nil, primary, true},
+		{"its own record", replState{Role: "slave", MasterHost: "10.0.0.1", MasterPort: "6379", ReplID: "Q"}, map[string]string{n.Synced: "Q"}, primary, true},
+		{"never synchronised", replState{Role: "slave", MasterHost: "10.0.0.1", MasterPort: "6379", ReplID: "X"}, map[string]string{n.Synced: "Q"}, primary, false},
+		{"the primary publishes no ID", replState{Role: "slave", MasterHost: "10.0.0.1", MasterPort: "6379", ReplID: "X"}, nil,
+			map[string]string{n.Role: rolePrimary, n.Addr: up}, false},
+		{"nobody publishes the address", replState{Role: "slave", MasterHost: "10.0.0.9", MasterPort: "6379", ReplID: "X"}, nil, primary, false},
+		{"no ID at all", replState{Role: "slave", MasterHost: "10.0.0.1", MasterPort: "6379"}, map[string]string{n.Synced: ""}, primary, false},
+	} {
+		all := map[string]map[string]string{"a": tc.a, me: tc.own}
+		got, why := synced(tc.s, all, n, me)
+		if got != tc.want || (!got && why == "") {
+			t.Errorf("%s: synced = %v (%q), want %v", tc.what, got, why, tc.want)
+		}
 	}
 }

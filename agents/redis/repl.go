@@ -24,6 +24,8 @@ type attrNames struct {
 	Role   string // redis-RSC-role: primary or replica
 	Addr   string // redis-RSC-addr: announce:port
 	Offset string // redis-RSC-offset: the replication offset at the last monitor
+	ReplID string // redis-RSC-replid: the replication ID (master_replid) at the last monitor
+	Synced string // redis-RSC-synced: a replica's replication ID when a monitor last saw its link up
 	Score  string // master-RSC: the promotion score the scheduler reads
 }
 
@@ -32,6 +34,8 @@ func namesFor(rsc string) attrNames {
 		Role:   "redis-" + rsc + "-role",
 		Addr:   "redis-" + rsc + "-addr",
 		Offset: "redis-" + rsc + "-offset",
+		ReplID: "redis-" + rsc + "-replid",
+		Synced: "redis-" + rsc + "-synced",
 		Score:  "master-" + rsc,
 	}
 }
@@ -93,6 +97,54 @@ func replicaScore(own int64, all map[string]map[string]string, n attrNames, self
 	return max(1, scoreBest-1-8*bits.Len64(uint64(lag)))
 }
 
+// synced reports whether a replica's data set is its primary's, up to
+// the writes it has not received yet — whether promoting it loses no
+// more than those. Evidence, in this order:
+//
+//   - it waits on the placeholder: it follows nobody, and its data set
+//     is its own (the offsets rank it);
+//   - its link is up: Redis raises it only once a synchronisation has
+//     completed;
+//   - it has the replication ID its own node recorded (Synced) when a
+//     monitor last saw its link up: a replica takes its primary's ID
+//     when a synchronisation completes and keeps it while the link is
+//     down, and in its RDB file;
+//   - it has the replication ID the node at the address it follows
+//     published.
+//
+// Otherwise it has not completed a synchronisation since it was pointed
+// at that primary: its ID is its own (a fresh, empty data set) or one of
+// an older history (a stale one), and false is returned with the
+// reason. The ID is what tells: a replica waiting for its first
+// synchronisation shows no synchronisation in progress
+// (master_sync_in_progress is 1 only while the data streams, not while
+// the primary prepares it, repl-diskless-sync-delay: 5 s by default).
+func synced(s replState, all map[string]map[string]string, n attrNames, self string) (bool, string) {
+	up := s.following()
+	switch {
+	case s.Role != "slave" || up == "" || s.LinkUp:
+		return true, ""
+	case s.ReplID != "" && all[self][n.Synced] == s.ReplID:
+		return true, ""
+	}
+	var ids []string
+	for _, name := range slices.Sorted(maps.Keys(all)) {
+		at := all[name]
+		if name == self || at[n.Addr] != up || at[n.ReplID] == "" {
+			continue
+		}
+		if at[n.ReplID] == s.ReplID {
+			return true, ""
+		}
+		ids = append(ids, name+"'s is "+at[n.ReplID])
+	}
+	why := fmt.Sprintf("no synchronisation with %s completed: replication ID %s", up, s.ReplID)
+	if len(ids) > 0 {
+		why += ", " + strings.Join(ids, ", ")
+	}
+	return false, why
+}
+
 // splitAddr splits host:port; on a malformed address it returns the
 // whole as host and "" as port.
 func splitAddr(addr string) (string, string) {
@@ -109,8 +161,9 @@ type replState struct {
 	MasterHost string
 	MasterPort string
 	LinkUp     bool
-	Syncing    bool  // a full synchronisation is in progress
-	Offset     int64 // master_repl_offset: this instance's position in the stream
+	Syncing    bool   // a full synchronisation is in progress
+	Offset     int64  // master_repl_offset: this instance's position in the stream
+	ReplID     string // master_replid: the history the data set belongs to
 	Replicas   []replicaInfo
 }
 
@@ -141,6 +194,7 @@ func parseRepl(info map[string]string) (replState, error) {
 		MasterPort: info["master_port"],
 		LinkUp:     info["master_link_status"] == "up",
 		Syncing:    info["master_sync_in_progress"] == "1",
+		ReplID:     info["master_replid"],
 	}
 	if s.Role != "master" && s.Role != "slave" {
 		return s, fmt.Errorf("INFO replication: unexpected role %q", s.Role)

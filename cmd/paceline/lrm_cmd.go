@@ -205,20 +205,23 @@ func newResourceOperatorCmds(g *globals) []*cobra.Command {
 	cli := func(use, short string, build func(args []string) (*cib.CLIConstraints, error)) *cobra.Command {
 		return changeCmd(g, use, short, build)
 	}
-	move := cli("move RSC NODE", "Move a resource to NODE (constraint cli-prefer-RSC, INFINITY; `resource clear` lifts it)",
+	var movePromoted, banPromoted bool
+	move := cli("move RSC NODE", "Move a resource to NODE (constraint cli-prefer-RSC, INFINITY; `resource clear` lifts it); --promoted moves a promotable clone's promoted role",
 		func(args []string) (*cib.CLIConstraints, error) {
 			if len(args) != 2 {
 				return nil, fmt.Errorf("resource move: want RSC NODE, got %d argument(s)", len(args))
 			}
-			return &cib.CLIConstraints{Rsc: args[0], Move: args[1]}, nil
+			return &cib.CLIConstraints{Rsc: args[0], Move: args[1], Promoted: movePromoted}, nil
 		})
-	ban := cli("ban RSC NODE", "Keep a resource off NODE (constraint cli-ban-RSC-on-NODE, -INFINITY)",
+	move.Flags().BoolVar(&movePromoted, "promoted", false, "move the promoted role of a promotable clone (RSC is the clone), as pcs resource move --promoted")
+	ban := cli("ban RSC NODE", "Keep a resource off NODE (constraint cli-ban-RSC-on-NODE, -INFINITY); --promoted keeps a promotable clone's promoted role off it",
 		func(args []string) (*cib.CLIConstraints, error) {
 			if len(args) != 2 {
 				return nil, fmt.Errorf("resource ban: want RSC NODE, got %d argument(s)", len(args))
 			}
-			return &cib.CLIConstraints{Rsc: args[0], Ban: args[1]}, nil
+			return &cib.CLIConstraints{Rsc: args[0], Ban: args[1], Promoted: banPromoted}, nil
 		})
+	ban.Flags().BoolVar(&banPromoted, "promoted", false, "ban the promoted role of a promotable clone (RSC is the clone)")
 	clear := cli("clear RSC", "Remove the constraints `resource move` and `resource ban` made for a resource",
 		func(args []string) (*cib.CLIConstraints, error) {
 			if len(args) != 1 {
