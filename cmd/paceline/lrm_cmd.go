@@ -143,6 +143,18 @@ func resourceExec(g *globals, cmd *cobra.Command, args []string) error {
 	return nil
 }
 
+// promotable says whether a primitive is cloned by a promotable clone
+// (directly or through its group).
+func promotable(cfg *cib.Config, id string) bool {
+	cl := cfg.CloneOf(id)
+	if cl == nil {
+		if g := cfg.GroupOf(id); g != nil {
+			cl = cfg.CloneOf(g.ID)
+		}
+	}
+	return cl != nil && cl.Promotable
+}
+
 // printResourceStatus writes what runs where, crm_mon-style: each
 // resource with its node(s) and role, then failed actions.
 func printResourceStatus(g *globals, cfg *cib.Config, rs *api.ResourcesReply) {
@@ -154,6 +166,9 @@ func printResourceStatus(g *globals, cfg *cib.Config, rs *api.ResourcesReply) {
 				continue
 			}
 			role := cmp.Or(r.Role, cib.RoleStarted)
+			if role == cib.RoleStarted && promotable(cfg, r.ID) {
+				role = cib.RoleUnpromoted // as crm_mon: a promotable clone's instance that is not promoted
+			}
 			s := role + " " + n.Name
 			if r.Failed {
 				s = "FAILED " + n.Name + " (" + cmp.Or(r.FailedOp, ocf.Monitor) + ")"
