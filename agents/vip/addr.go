@@ -273,7 +273,7 @@ func vipAddr(t *target, c *config) *netlink.Addr {
 	a := &netlink.Addr{IPNet: &net.IPNet{
 		IP:   net.IP(c.IP.AsSlice()),
 		Mask: net.CIDRMask(t.prefix, c.bits()),
-	}}
+	}, Scope: int(c.Scope)}
 	if c.IP.Is4() {
 		a.Label = c.Label
 		if a.Label == "" {

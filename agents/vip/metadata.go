@@ -47,6 +47,12 @@ Needs CAP_NET_ADMIN (addresses) and CAP_NET_RAW (announcements).`),
 				Content:   ocf.Content{Type: "string"},
 			},
 			{
+				Name:      paramScope,
+				LongDesc:  ocf.En("The address's scope, as ip-address(8) and keepalived's virtual_ipaddress take it: global, site, link, host, nowhere or a number 0-255."),
+				ShortDesc: ocf.En("Address scope"),
+				Content:   ocf.Content{Type: "string", Default: "global"},
+			},
+			{
 				Name:      paramARPCount,
 				LongDesc:  ocf.En("Announcement rounds sent on start (0..1000; 0 sends none). A round is a gratuitous ARP request and reply for IPv4, an unsolicited neighbour advertisement for IPv6. Rounds that would run past the start timeout are skipped."),
 				ShortDesc: ocf.En("Announcement rounds"),

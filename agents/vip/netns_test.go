@@ -60,6 +60,14 @@ func TestStartStopMonitor(t *testing.T) {
 	a.must(t, ag, ocf.Stop, px, ocf.Success)
 	wantAddr(t, l.addr(a, vip4))
 
+	// A scope, as keepalived's virtual_ipaddress ... scope link.
+	ps := map[string]string{"ip": vip4, "nic": "eth0", "cidr_netmask": "32", "scope": "link", "arp_count": "0"}
+	a.must(t, ag, ocf.Start, ps, ocf.Success)
+	if out := l.ip("-n", a.ns, "-o", "addr", "show", "dev", "eth0"); !strings.Contains(out, vip4+"/32 scope link") {
+		t.Errorf("scope link: ip addr shows %q", out)
+	}
+	a.must(t, ag, ocf.Stop, ps, ocf.Success)
+
 	// On loopback there is nobody to announce to (the LVS-DR style).
 	plo := map[string]string{"ip": "192.0.2.60", "nic": "lo", "cidr_netmask": "32"}
 	if out := a.must(t, ag, ocf.Start, plo, ocf.Success); !strings.Contains(out, "no announcements: lo has no ARP or NDP neighbours") {

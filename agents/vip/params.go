@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"net/netip"
+	"strconv"
 	"strings"
 	"time"
 
@@ -17,6 +18,7 @@ const (
 	paramNIC         = "nic"
 	paramLabel       = "label"
 	paramBroadcast   = "broadcast"
+	paramScope       = "scope"
 	paramARPCount    = "arp_count"
 	paramARPInterval = "arp_interval"
 )
@@ -45,6 +47,7 @@ type config struct {
 	NIC         string     // "": the interface whose subnet holds IP
 	Label       string     // IPv4 only; "": the kernel's default (the nic name)
 	Broadcast   netip.Addr // IPv4 only; invalid: computed from the prefix
+	Scope       uint8      // 0: global
 	ARPCount    int
 	ARPInterval time.Duration
 }
@@ -125,6 +128,13 @@ func parseConfig(params map[string]string) (*config, error) {
 			bad(paramBroadcast, "not an IPv4 address")
 		default:
 			c.Broadcast = b
+		}
+	}
+	if v := params[paramScope]; v != "" {
+		if sc, ok := parseScope(v); ok {
+			c.Scope = sc
+		} else {
+			bad(paramScope, "want global, site, link, host, nowhere or a number 0-255")
 		}
 	}
 	if v := params[paramARPCount]; v != "" {
@@ -232,4 +242,23 @@ func checkIfName(s string) string {
 		return "not an interface name (it must not contain '/', ':' or white space)"
 	}
 	return ""
+}
+
+// parseScope reads an address scope as ip-address(8) names them
+// (/etc/iproute2/rt_scopes) or as a number.
+func parseScope(v string) (uint8, bool) {
+	switch v {
+	case "global", "universe":
+		return 0, true
+	case "site":
+		return 200, true
+	case "link":
+		return 253, true
+	case "host":
+		return 254, true
+	case "nowhere":
+		return 255, true
+	}
+	n, err := strconv.ParseUint(v, 10, 8)
+	return uint8(n), err == nil
 }

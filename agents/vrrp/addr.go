@@ -47,6 +47,9 @@ func vipParams(dev string, v VIP) map[string]string {
 	if v.Broadcast.IsValid() {
 		p["broadcast"] = v.Broadcast.String()
 	}
+	if v.Scope != "" {
+		p["scope"] = v.Scope
+	}
 	return p
 }
 

@@ -11,7 +11,7 @@ import (
 // FromKeepalived turns the instances of a parsed keepalived.conf into
 // the runtime's configuration. What the runtime does not do (yet) is a
 // warning with the file and line of the instance, never a silent skip:
-// accept/no_accept and strict mode, address scopes, and the repeat counts and refreshes of gratuitous ARPs (the vip agent's
+// accept/no_accept and strict mode, and the repeat counts and refreshes of gratuitous ARPs (the vip agent's
 // announcement rounds are used instead).
 func FromKeepalived(c *kaconf.Config) ([]InstanceConfig, []kaconf.Warning) {
 	var out []InstanceConfig
@@ -31,10 +31,7 @@ func FromKeepalived(c *kaconf.Config) ([]InstanceConfig, []kaconf.Warning) {
 		conv := func(vs []kaconf.VIP) []VIP {
 			var out []VIP
 			for _, v := range vs {
-				if v.Scope != "" && v.Scope != "global" {
-					warn("virtual address %s: scope %s is not supported: added with scope global", v.Prefix, v.Scope)
-				}
-				out = append(out, VIP{Prefix: v.Prefix, Dev: v.Dev, Label: v.Label, Broadcast: v.Broadcast})
+				out = append(out, VIP{Prefix: v.Prefix, Dev: v.Dev, Label: v.Label, Broadcast: v.Broadcast, Scope: v.Scope})
 			}
 			return out
 		}

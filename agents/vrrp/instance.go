@@ -26,6 +26,8 @@ type VIP struct {
 	Label string
 	// Broadcast is an IPv4 broadcast address (zero: none).
 	Broadcast netip.Addr
+	// Scope is the address scope as ip-address(8) names it ("": global).
+	Scope string
 }
 
 func (v VIP) String() string {
