@@ -19,7 +19,10 @@ import (
 func fenceScript(t *testing.T, dir string) (cmd, log, rcFile string) {
 	t.Helper()
 	cmd, log, rcFile = filepath.Join(dir, "fence.sh"), filepath.Join(dir, "fence.log"), filepath.Join(dir, "fence.rc")
-	body := "#!/bin/sh\necho \"$1 $2\" >> " + log + "\nrc=0\n[ -f " + rcFile + " ] && rc=$(cat " + rcFile + ")\nexit $rc\n"
+	// A successful fence also records when it ended (ns since the epoch),
+	// to be compared with when the resource started elsewhere.
+	body := "#!/bin/sh\necho \"$1 $2\" >> " + log + "\nrc=0\n[ -f " + rcFile + " ] && rc=$(cat " + rcFile + ")\n" +
+		"[ \"$rc\" = 0 ] && echo \"$2 $(date +%s%N)\" >> " + log + ".done\nexit $rc\n"
 	if err := os.WriteFile(cmd, []byte(body), 0o755); err != nil {
 		t.Fatal(err)
 	}
@@ -71,6 +74,19 @@ func TestControllerFencesBeforeRecovery(t *testing.T) {
 	fenced, _ := os.ReadFile(log)
 	if !strings.Contains(string(fenced), "reboot n2") {
 		t.Fatalf("d recovered on %s, but n2 was not fenced first (fence log %q)", other, fenced)
+	}
+	// And in that order: the fence had ended when d started.
+	done, _ := os.ReadFile(log + ".done")
+	var endNS int64
+	if _, err := fmt.Sscanf(string(done), "n2 %d", &endNS); err != nil {
+		t.Fatalf("no end of n2's fence recorded (%q): %v", done, err)
+	}
+	st, err := os.Stat(filepath.Join(dir, "paceline-dummy-"+other+"-d.state"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if started := st.ModTime(); !started.After(time.Unix(0, endNS)) {
+		t.Fatalf("d started on %s at %v, before n2's fence ended at %v", other, started, time.Unix(0, endNS))
 	}
 	t.Logf("n2 killed -> fenced -> d on %s after %v", other, time.Since(t0))
 	env := waitAlert(t, alertOut, map[string]string{"kind": "fencing", "node": "n2", "rc": "0"})
