@@ -80,11 +80,14 @@ func (f *fenceState) markFenced(op fencing.Op) {
 // lost (m.Since), whichever is earlier. (A node coming back is heard by
 // heartbeat a moment before gossip calls it alive again; that must not
 // undo its fence, or the survivor would fence it again as it boots.)
+// A fence from before gossip last saw it join (m.Joined) was of an
+// earlier life: a node that came back and died again before any of its
+// heartbeats got through must be fenced again.
 func (f *fenceState) isFenced(m messaging.Member, lastHeard time.Time) bool {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	at, ok := f.fenced[m.Name]
-	if !ok {
+	if !ok || (!m.Joined.IsZero() && m.Joined.After(at)) {
 		return false
 	}
 	ref := lastHeard

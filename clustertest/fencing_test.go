@@ -81,11 +81,13 @@ func TestControllerFencesBeforeRecovery(t *testing.T) {
 	if _, err := fmt.Sscanf(string(done), "n2 %d", &endNS); err != nil {
 		t.Fatalf("no end of n2's fence recorded (%q): %v", done, err)
 	}
-	st, err := os.Stat(filepath.Join(dir, "paceline-dummy-"+other+"-d.state"))
-	if err != nil {
-		t.Fatal(err)
+	// The start's time from the LRM history (not the state file's mtime:
+	// file times come from a coarse clock, a tick behind).
+	h, err := c.Nodes[indexOf(c, other)].Client.History(Ctx(t), "d", other)
+	if err != nil || len(h.Resources) != 1 || h.Resources[0].State == nil || h.Resources[0].State.Action != "start" {
+		t.Fatalf("d's history on %s: %+v %v", other, h, err)
 	}
-	if started := st.ModTime(); !started.After(time.Unix(0, endNS)) {
+	if started := h.Resources[0].State.Started; !started.After(time.Unix(0, endNS)) {
 		t.Fatalf("d started on %s at %v, before n2's fence ended at %v", other, started, time.Unix(0, endNS))
 	}
 	t.Logf("n2 killed -> fenced -> d on %s after %v", other, time.Since(t0))

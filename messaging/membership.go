@@ -47,6 +47,9 @@ type Member struct {
 	State State     `json:"state"`
 	Meta  Meta      `json:"meta"`
 	Since time.Time `json:"since"` // when State last changed
+	// Joined is when gossip last saw it join or come back: when its
+	// current (or, once lost, its last) life began here.
+	Joined time.Time `json:"joined,omitzero"`
 }
 
 // EventKind says what happened to a member.
@@ -335,7 +338,8 @@ func (e *events) NotifyJoin(n *memberlist.Node) {
 	if old, ok := m.members[n.Name]; ok && (old.State == Failed || old.State == Suspect) {
 		kind = EventRecovered
 	}
-	mb := &Member{Name: n.Name, Addr: n.Address(), State: Alive, Meta: meta, Since: time.Now()}
+	now := time.Now()
+	mb := &Member{Name: n.Name, Addr: n.Address(), State: Alive, Meta: meta, Since: now, Joined: now}
 	m.members[n.Name] = mb
 	delete(m.leaving, n.Name) // a new life: an old leave intent no longer holds
 	m.dropStaleAttrs(n.Name, meta.Incarnation)
