@@ -1,8 +1,7 @@
 // Package fsm is the VRRP router state machine of RFC 5798 (section 6.4),
-// with keepalived's additions that its users rely on: an initial state
-// MASTER that waits one advert interval, nopreempt, preempt_delay, a
-// master that answers a lower-priority advert with its own, and a FAULT
-// state (a tracked interface or script down, or, under Paceline, no
+// with keepalived's additions that its users rely on: nopreempt,
+// preempt_delay, a master that answers a lower-priority advert with its
+// own, and a FAULT state (a tracked interface or script down, or, under Paceline, no
 // quorum) in which the router is never master.
 //
 // A Machine does no I/O and reads no clock: it is given the time with each
@@ -74,9 +73,9 @@ type Config struct {
 	// be for this long after it first hears it before preempting
 	// (keepalived's preempt_delay).
 	PreemptDelay time.Duration
-	// InitialMaster is keepalived's `state MASTER`: at start, wait one
-	// advert interval (plus the minimal skew) for a master to speak, not
-	// the whole master down interval.
+	// InitialMaster is keepalived's `state MASTER`. Below priority 255 it
+	// starts as any backup does (as keepalived 2.2.7 does); kept for the
+	// status and for sync groups.
 	InitialMaster bool
 	// DownAdverts is how many adverts may be missed before the master is
 	// declared down (RFC: 3; keepalived's down_timer_adverts).
@@ -172,6 +171,9 @@ type Machine struct {
 	// out (a sync group whose other members do not want to yet); wants
 	// records that it ran out while held, until a master is heard again.
 	hold, wants bool
+	// resigned is the master whose priority 0 advert this backup heard
+	// last (zero once another advert is taken).
+	resigned netip.Addr
 }
 
 // New makes a machine in Init; Start begins the election.
@@ -232,13 +234,12 @@ func (m *Machine) Start(now time.Time) []Action {
 	if m.prio == PriorityOwner {
 		return m.becomeMaster(now, "address owner (priority 255)", nil)
 	}
-	down := m.downInterval()
-	if m.cfg.InitialMaster {
-		// keepalived: one interval to be sure no master speaks.
-		down = m.masterInterval + m.skew(1)
-	}
+	// keepalived 2.2.7 starts `state MASTER` below priority 255 as any
+	// backup, with the whole master down interval (vrrp_init_state; its
+	// one-interval wait is for sync groups only): measured in
+	// e2e/vrrp_test.go, and so here.
 	acts := m.enter(Backup, "started", nil)
-	m.timer = now.Add(down)
+	m.timer = now.Add(m.downInterval())
 	return acts
 }
 
@@ -274,6 +275,9 @@ func (m *Machine) Tick(now time.Time) []Action {
 			return nil
 		}
 		why := "no advert from a master within the master down interval"
+		if m.resigned.IsValid() {
+			why = fmt.Sprintf("master %s resigned (priority 0)", m.resigned)
+		}
 		if m.master.IsValid() && m.masterPriority < m.prio && !m.cfg.NoPreempt {
 			why = fmt.Sprintf("preempting %s (priority %d < %d)", m.master, m.masterPriority, m.prio)
 		}
@@ -302,8 +306,10 @@ func (m *Machine) backupReceive(now time.Time, a Advert) []Action {
 	if a.Priority == PriorityStop {
 		// The master stops: take over after the skew time.
 		m.timer = now.Add(m.skew(256 - m.prio))
+		m.resigned = a.From
 		return nil
 	}
+	m.resigned = netip.Addr{}
 	delaying := m.cfg.PreemptDelay > 0 && (m.preemptAt.IsZero() || now.Before(m.preemptAt))
 	if !m.cfg.NoPreempt && a.Priority < m.prio && !delaying {
 		// A lower-priority master: ignore it; the down timer keeps
@@ -453,6 +459,7 @@ func (m *Machine) enter(to State, why string, acts []Action) []Action {
 	m.state = to
 	m.timer = time.Time{}
 	m.wants = false
+	m.resigned = netip.Addr{}
 	if to != Backup {
 		m.preemptAt = time.Time{}
 	}

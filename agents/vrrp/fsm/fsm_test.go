@@ -129,11 +129,12 @@ func TestBackupTakesOver(t *testing.T) {
 	}
 }
 
-// keepalived's `state MASTER` waits one interval and the minimal skew.
+// keepalived 2.2.7's `state MASTER` below 255 waits the whole master
+// down interval, as any backup (measured against it in e2e/vrrp_test.go).
 func TestInitialMaster(t *testing.T) {
 	m := mustNew(t, Config{Priority: 100, InitialMaster: true, AdvertInterval: 100 * time.Millisecond})
 	m.Start(t0)
-	wantDeadline(t, m, 100*time.Millisecond+ms(100.0/256))
+	wantDeadline(t, m, 300*time.Millisecond+ms(60.9375))
 }
 
 // A backup hearing an equal or higher master restarts its down timer; a
@@ -203,6 +204,10 @@ func TestBackupHearsStop(t *testing.T) {
 	m.Start(t0)
 	m.Receive(at(time.Second), Advert{From: peerHigh, Priority: 0, Interval: time.Second})
 	wantDeadline(t, m, time.Second+ms(609.375))
+	acts := m.Tick(at(time.Second + ms(609.375)))
+	if len(acts) != 2 || acts[1].Reason != "master 192.0.2.20 resigned (priority 0)" {
+		t.Errorf("take over after a priority 0 advert: %v", acts)
+	}
 }
 
 // v3: a backup learns the master's interval from its adverts.
