@@ -740,11 +740,10 @@ func (o preemptOutcome) String() string {
 
 // TestVRRPPreemptLikeKeepalived: n2 (priority 100) runs alone and holds
 // the VIP, then n1 (150) starts, both configured BACKUP with one of
-// preempt (the default), nopreempt and preempt_delay 12, VRRPv3 advert_int
-// 1. Who holds the VIP is watched from n1's start: at the probe (7 s:
-// twice the master down interval, well short of the 12 s delay) and until
-// the end of the scenario's window (or n1 held it for 3 s after the
-// probe). The scenario runs with keepalived on both nodes first, then
+// preempt (the default), nopreempt and preempt_delay 3, VRRPv3 advert_int
+// 0.1. Who holds the VIP is watched from n1's start: at the probe (1.5 s:
+// four master down intervals, well short of the 3 s delay) and until the
+// end of the scenario's window (or n1 held it for 1 s after the probe). The scenario runs with keepalived on both nodes first, then
 // with paceline vrrp on n1, on n2, and on both: each outcome must be
 // keepalived's: preempt: n1 takes over at once; nopreempt: n2 keeps it;
 // preempt_delay: n2 keeps it for the delay, then n1 takes over.
@@ -755,9 +754,9 @@ func TestVRRPPreemptLikeKeepalived(t *testing.T) {
 		window time.Duration
 		want   preemptOutcome
 	}{
-		{"preempt", nil, 20 * time.Second, preemptOutcome{"n1", "n1", 1}},
-		{"nopreempt", []string{"nopreempt"}, 20 * time.Second, preemptOutcome{"n2", "n2", 0}},
-		{"preempt_delay", []string{"preempt_delay 12"}, 45 * time.Second, preemptOutcome{"n2", "n1", 1}},
+		{"preempt", nil, 5 * time.Second, preemptOutcome{"n1", "n1", 1}},
+		{"nopreempt", []string{"nopreempt"}, 5 * time.Second, preemptOutcome{"n2", "n2", 0}},
+		{"preempt_delay", []string{"preempt_delay 3"}, 12 * time.Second, preemptOutcome{"n2", "n1", 1}},
 	}
 	pairs := [][2]string{
 		{implKeepalived, implKeepalived},
@@ -770,7 +769,7 @@ func TestVRRPPreemptLikeKeepalived(t *testing.T) {
 			var ref *preemptOutcome
 			for _, p := range pairs {
 				t.Run("n1-"+p[0]+"/n2-"+p[1], func(t *testing.T) {
-					got := preemptScenario(t, p[0], p[1], kaSpec{version: 3, advert: "1", extra: m.extra}, m.window)
+					got := preemptScenario(t, p[0], p[1], kaSpec{version: 3, advert: "0.1", extra: m.extra}, m.window)
 					t.Logf("%s: %v", m.name, got)
 					if p[0] == implKeepalived && p[1] == implKeepalived {
 						ref = &got
@@ -793,7 +792,7 @@ func TestVRRPPreemptLikeKeepalived(t *testing.T) {
 }
 
 func preemptScenario(t *testing.T, impl1, impl2 string, c kaSpec, window time.Duration) preemptOutcome {
-	const probe = 7 * time.Second
+	const probe = 1500 * time.Millisecond
 	l := newVRRPLab(t, impl1, impl2)
 	hi, lo := l.nodes["n1"], l.nodes["n2"]
 	hi.writeConf(t, c.withPriority(150).render(hi))
@@ -822,7 +821,7 @@ func preemptScenario(t *testing.T, impl1, impl2 string, c kaSpec, window time.Du
 			o.early = o.final
 			t.Logf("probe, %v after %s started: %s", el.Round(100*time.Millisecond), hi, l.summary("VI_1", vipAddr))
 		}
-		if el >= window || (o.early != "" && o.final == hi.name && time.Since(since) >= 3*time.Second) {
+		if el >= window || (o.early != "" && o.final == hi.name && time.Since(since) >= time.Second) {
 			break
 		}
 		time.Sleep(100 * time.Millisecond)
