@@ -32,14 +32,15 @@ fmt-check:
 unit:
 	$(GO) test -race -count=1 -timeout 15m ./...
 
-# Short fuzz runs of the decoders: the configuration's, VRRP's and
-# keepalived.conf's (longer: make fuzz FUZZTIME=5000000x).
+# Short fuzz runs of the decoders: the configuration's, VRRP's,
+# keepalived.conf's and Pacemaker's CIB's (longer: make fuzz FUZZTIME=5000000x).
 fuzz:
 	$(GO) test ./cib -run '^$$' -fuzz '^FuzzDecodeYAML$$' -fuzztime $(FUZZTIME)
 	$(GO) test ./cib -run '^$$' -fuzz '^FuzzDecodeJSON$$' -fuzztime $(FUZZTIME)
 	$(GO) test ./cib -run '^$$' -fuzz '^FuzzDecodeCommand$$' -fuzztime $(FUZZTIME)
 	$(GO) test ./agents/vrrp -run '^$$' -fuzz '^FuzzParse$$' -fuzztime $(FUZZTIME)
 	$(GO) test ./agents/vrrp/kaconf -run '^$$' -fuzz '^FuzzParse$$' -fuzztime $(FUZZTIME)
+	$(GO) test ./cib/pacemaker -run '^$$' -fuzz '^FuzzImport$$' -fuzztime $(FUZZTIME)
 
 # The scheduler's property tests with more random inputs than `unit` runs
 # (longer: make prop PROPCHECKS=20000).

@@ -14,6 +14,7 @@ import (
 
 	"github.com/paceline/paceline/api"
 	"github.com/paceline/paceline/cib"
+	"github.com/paceline/paceline/cib/pacemaker"
 )
 
 func newConfigCmd(g *globals) *cobra.Command {
@@ -112,17 +113,27 @@ func printConfig(w io.Writer, cfg *cib.Config) {
 }
 
 func newConfigExportCmd(g *globals) *cobra.Command {
-	var format, file string
-	c := leaf(g, "export [--format yaml|json] [--file F]", "Write the configuration as YAML (default; JSON with -o json) or JSON, to stdout or a file",
+	var format, file, to string
+	c := leaf(g, "export [--format yaml|json] [--to paceline|pacemaker] [--file F]", "Write the configuration as YAML (default; JSON with -o json) or JSON, or as a Pacemaker CIB (--to pacemaker), to stdout or a file",
 		func(cmd *cobra.Command, args []string) error {
 			if err := wantArgs(args, 0, 0, "no arguments (use --file to name the output)"); err != nil {
 				return err
 			}
-			if g.json() && !cmd.Flags().Changed("format") {
-				format = "json"
-			}
-			if format != "yaml" && format != "json" {
-				return usagef("config export: bad --format %q: want yaml or json", format)
+			switch to {
+			case "paceline":
+				if g.json() && !cmd.Flags().Changed("format") {
+					format = "json"
+				}
+				if format != "yaml" && format != "json" {
+					return usagef("config export: bad --format %q: want yaml or json", format)
+				}
+			case "pacemaker":
+				if cmd.Flags().Changed("format") {
+					return usagef("config export: --format is for --to paceline; --to pacemaker writes a CIB (XML)")
+				}
+				format = "pacemaker"
+			default:
+				return usagef("config export: bad --to %q: want paceline or pacemaker", to)
 			}
 			cfg, err := readConfig(cmd, g)
 			if err != nil {
@@ -145,6 +156,7 @@ func newConfigExportCmd(g *globals) *cobra.Command {
 			return nil
 		})
 	c.Flags().StringVar(&format, "format", "yaml", "yaml or json")
+	c.Flags().StringVar(&to, "to", "paceline", "paceline (YAML or JSON) or pacemaker (a CIB that crm_verify accepts; see docs/pacemaker.md)")
 	c.Flags().StringVar(&file, "file", "", "write to this file instead of stdout")
 	return c
 }
@@ -154,14 +166,23 @@ func newConfigExportCmd(g *globals) *cobra.Command {
 type importView struct {
 	api.CommandResult
 	Changes []changeCount `json:"changes"`
+	// Report is what an import from Pacemaker did not bring over as it was.
+	Report *pacemaker.Report `json:"report,omitempty"`
 }
 
 func newConfigImportCmd(g *globals) *cobra.Command {
-	var dry bool
-	c := leaf(g, "import FILE [--dry-run]", "Replace the configuration with a YAML or JSON file (- reads stdin)",
+	var dry, skip bool
+	var from string
+	c := leaf(g, "import FILE [--from paceline|pacemaker] [--skip-unsupported] [--dry-run]", "Replace the configuration with a YAML or JSON file, or a Pacemaker CIB (--from pacemaker); - reads stdin",
 		func(cmd *cobra.Command, args []string) error {
 			if err := wantArgs(args, 1, 1, "FILE"); err != nil {
 				return err
+			}
+			if from != "paceline" && from != "pacemaker" {
+				return usagef("config import: bad --from %q: want paceline or pacemaker", from)
+			}
+			if skip && from != "pacemaker" {
+				return usagef("config import: --skip-unsupported is for --from pacemaker")
 			}
 			var data []byte
 			var err error
@@ -173,7 +194,16 @@ func newConfigImportCmd(g *globals) *cobra.Command {
 			if err != nil {
 				return fmt.Errorf("config import: %w", err)
 			}
-			next, err := decodeConfig(data, args[0])
+			var next *cib.Config
+			var report *pacemaker.Report
+			if from == "pacemaker" {
+				next, report, err = pacemaker.Import(bytes.NewReader(data), pacemaker.ImportOptions{SkipUnsupported: skip})
+				if !report.Empty() && (!g.json() || err != nil) {
+					fmt.Fprint(g.stderr, report)
+				}
+			} else {
+				next, err = decodeConfig(data, args[0])
+			}
 			if err != nil {
 				return fmt.Errorf("config import %s: %w", args[0], err)
 			}
@@ -187,7 +217,7 @@ func newConfigImportCmd(g *globals) *cobra.Command {
 				return fmt.Errorf("config import %s: %w", args[0], err)
 			}
 			if g.json() {
-				return printJSON(g.stdout, importView{CommandResult: *res, Changes: changes})
+				return printJSON(g.stdout, importView{CommandResult: *res, Changes: changes, Report: report})
 			}
 			verb := "Imported"
 			if dry {
@@ -205,6 +235,8 @@ func newConfigImportCmd(g *globals) *cobra.Command {
 			tw.Flush()
 			return printResult(g, res)
 		})
+	c.Flags().StringVar(&from, "from", "paceline", "paceline (YAML or JSON) or pacemaker (a CIB: cibadmin -Q; see docs/pacemaker.md)")
+	c.Flags().BoolVar(&skip, "skip-unsupported", false, "with --from pacemaker: leave out what Paceline does not model (listed) instead of failing")
 	return dryRunFlag(c, &dry)
 }
 
@@ -295,10 +327,14 @@ func mapAny(m map[string]string) map[string]any {
 	return out
 }
 
-// encodeConfig writes a configuration in the given format (yaml or json).
+// encodeConfig writes a configuration in the given format (yaml, json or
+// pacemaker).
 func encodeConfig(cfg *cib.Config, format string) ([]byte, error) {
-	if format == "json" {
+	switch format {
+	case "json":
 		return cib.EncodeJSON(cfg)
+	case "pacemaker":
+		return pacemaker.Export(cfg)
 	}
 	return cib.EncodeYAML(cfg)
 }

@@ -18,20 +18,25 @@ import (
 
 	"github.com/paceline/paceline/agents/ocf"
 	"github.com/paceline/paceline/cib"
+	"github.com/paceline/paceline/cib/pacemaker"
 	"github.com/paceline/paceline/crm/scheduler"
 )
 
 // simulateFlags are the flags of `paceline simulate`.
 type simulateFlags struct {
 	config, status, now, saveStatus string
-	scores                          bool
-	nodeDown, nodeUp, nodeFail      []string
-	opFail                          []string
+	// cib is a Pacemaker CIB (cibadmin -Q) giving both the configuration
+	// and the status; skipUnsupported leaves out what Paceline does not
+	// model instead of failing.
+	cib                        string
+	scores, skipUnsupported    bool
+	nodeDown, nodeUp, nodeFail []string
+	opFail                     []string
 }
 
 func newSimulateCmd(g *globals) *cobra.Command {
 	var f simulateFlags
-	c := leaf(g, "simulate --config FILE [--status FILE] [--node-down N] [--node-fail N] [--node-up N] [--op-fail RSC:OP@NODE] [--now TIME] [--scores] [--save-status FILE]",
+	c := leaf(g, "simulate (--config FILE [--status FILE] | --cib FILE [--skip-unsupported]) [--node-down N] [--node-fail N] [--node-up N] [--op-fail RSC:OP@NODE] [--now TIME] [--scores] [--save-status FILE]",
 		"Show what the scheduler would do with a configuration and a status (like crm_simulate)",
 		func(cmd *cobra.Command, args []string) error {
 			if err := wantArgs(args, 0, 0, "no arguments (name the files with --config and --status)"); err != nil {
@@ -44,6 +49,12 @@ it) and a status (--status: which nodes are up, what runs where; see
 docs/simulate.md), optionally changed by what-ifs first, and print the plan:
 where every resource goes and the ordered actions that get it there.
 
+--cib reads both from a Pacemaker CIB instead (cibadmin -Q, or a
+crm_simulate input): its configuration section as "config import --from
+pacemaker" does, and its status section (node states, transient
+attributes, resource histories, have-quorum). Without --now,
+failure-timeout is judged at the CIB's execution-date if it has one.
+
 Without --status every configured node is online, probed and runs nothing,
 and the partition is quorate. What-ifs are applied in this order: --node-up,
 --node-down, --node-fail, then --op-fail. --save-status writes the status as
@@ -51,6 +62,8 @@ it would be once the plan has run, for the next --status.`
 	fl := c.Flags()
 	fl.StringVar(&f.config, "config", "", "the configuration, YAML or JSON (- reads stdin); required")
 	fl.StringVar(&f.status, "status", "", "the status, YAML (- reads stdin); default: every node online and probed, nothing running, quorate")
+	fl.StringVar(&f.cib, "cib", "", "a Pacemaker CIB (cibadmin -Q) with configuration and status, instead of --config and --status (- reads stdin)")
+	fl.BoolVar(&f.skipUnsupported, "skip-unsupported", false, "with --cib: leave out what Paceline does not model (listed on stderr) instead of failing")
 	fl.StringVar(&f.now, "now", "", "the time the scheduler judges failure-timeout against, RFC 3339 (default: now)")
 	fl.BoolVar(&f.scores, "scores", false, "also print every node's allocation score for every resource, and why")
 	fl.StringArrayVar(&f.nodeDown, "node-down", nil, "what-if: node N is offline (left cleanly, or fenced) and runs nothing; repeatable")
@@ -73,12 +86,24 @@ type simulateView struct {
 	Plan   *scheduler.Plan   `json:"plan"`
 	// SavedStatus is the file --save-status wrote.
 	SavedStatus string `json:"saved-status,omitempty"`
+	// With --cib: where the plan leaves every resource (per primitive,
+	// per clone instance, the fenced nodes), what the configuration
+	// import left out or changed, and what the status import noted.
+	Outcome      *pacemaker.Outcome      `json:"outcome,omitempty"`
+	ImportReport *pacemaker.Report       `json:"import-report,omitempty"`
+	StatusReport *pacemaker.StatusReport `json:"status-report,omitempty"`
 }
 
 func runSimulate(cmd *cobra.Command, g *globals, f *simulateFlags) error {
 	// Usage first: everything that can be judged without reading a file.
-	if f.config == "" {
-		return usagef("simulate: --config FILE is required (simulating the live cluster is not supported yet)")
+	if f.cib != "" && (f.config != "" || f.status != "") {
+		return usagef("simulate: --cib gives both the configuration and the status: not with --config or --status")
+	}
+	if f.skipUnsupported && f.cib == "" {
+		return usagef("simulate: --skip-unsupported goes with --cib")
+	}
+	if f.config == "" && f.cib == "" {
+		return usagef("simulate: --config FILE is required, or --cib FILE (simulating the live cluster is not supported yet)")
 	}
 	if f.config == "-" && f.status == "-" {
 		return usagef("simulate: only one of --config and --status can read stdin")
@@ -87,28 +112,39 @@ func runSimulate(cmd *cobra.Command, g *globals, f *simulateFlags) error {
 		return usagef("simulate: --save-status needs a file name (stdout carries the plan)")
 	}
 	now := time.Now().UTC().Truncate(time.Second)
+	var nowSet time.Time
 	if f.now != "" {
 		t, err := time.Parse(time.RFC3339, f.now)
 		if err != nil {
 			return usagef("simulate: bad --now %q: want an RFC 3339 time such as 2026-01-01T12:00:00Z", f.now)
 		}
-		now = t
+		now, nowSet = t, t
 	}
 	w, err := parseWhatIfs(f)
 	if err != nil {
 		return err
 	}
 
-	cfg, err := loadSimConfig(cmd, f.config)
-	if err != nil {
-		return err
-	}
-	var st *scheduler.Status
-	missing := map[string]bool{}
-	if f.status == "" {
-		st = defaultStatus(cfg)
-	} else if st, missing, err = loadSimStatus(cmd, f.status, cfg); err != nil {
-		return err
+	var (
+		cfg     *cib.Config
+		st      *scheduler.Status
+		missing = map[string]bool{}
+		fromCIB *cibImport
+	)
+	if f.cib != "" {
+		if fromCIB, err = loadSimCIB(cmd, g, f, nowSet, now); err != nil {
+			return err
+		}
+		cfg, st, now = fromCIB.cfg, fromCIB.st, fromCIB.status.Now
+	} else {
+		if cfg, err = loadSimConfig(cmd, f.config); err != nil {
+			return err
+		}
+		if f.status == "" {
+			st = defaultStatus(cfg)
+		} else if st, missing, err = loadSimStatus(cmd, f.status, cfg); err != nil {
+			return err
+		}
 	}
 	applied, err := w.apply(cfg, st, now)
 	if err != nil {
@@ -134,7 +170,15 @@ func runSimulate(cmd *cobra.Command, g *globals, f *simulateFlags) error {
 		}
 	}
 	if g.json() {
-		return printJSON(g.stdout, simulateView{Now: now, WhatIfs: applied, Status: st, Plan: plan, SavedStatus: f.saveStatus})
+		view := simulateView{Now: now, WhatIfs: applied, Status: st, Plan: plan, SavedStatus: f.saveStatus}
+		if fromCIB != nil {
+			view.Outcome = pacemaker.PlanOutcome(cfg, plan)
+			view.ImportReport, view.StatusReport = fromCIB.config, fromCIB.status
+		}
+		return printJSON(g.stdout, view)
+	}
+	if fromCIB != nil {
+		printCIBNotes(g.stdout, fromCIB)
 	}
 	printSimHeader(g.stdout, cfg, st, missing, applied)
 	fmt.Fprintln(g.stdout)
@@ -163,6 +207,66 @@ func readInput(cmd *cobra.Command, name string) ([]byte, error) {
 		return io.ReadAll(cmd.InOrStdin())
 	}
 	return os.ReadFile(name)
+}
+
+// cibImport is what --cib read: the configuration and status, and the
+// reports of both imports.
+type cibImport struct {
+	cfg    *cib.Config
+	st     *scheduler.Status
+	config *pacemaker.Report
+	status *pacemaker.StatusReport
+}
+
+// loadSimCIB reads a Pacemaker CIB: its configuration with the
+// configuration importer, its status with ImportStatus. "Now" is --now
+// if given, else the CIB's execution-date, else the current time (as
+// crm_simulate does). What the configuration import left out with
+// --skip-unsupported is listed on stderr.
+func loadSimCIB(cmd *cobra.Command, g *globals, f *simulateFlags, nowSet, wall time.Time) (*cibImport, error) {
+	data, err := readInput(cmd, f.cib)
+	if err != nil {
+		return nil, fmt.Errorf("simulate: --cib: %w", err)
+	}
+	cfg, rep, err := pacemaker.Import(bytes.NewReader(data), pacemaker.ImportOptions{SkipUnsupported: f.skipUnsupported})
+	if err != nil {
+		return nil, fmt.Errorf("simulate: --cib %s: %w", f.cib, err)
+	}
+	if err := cfg.Validate(); err != nil {
+		return nil, fmt.Errorf("simulate: --cib %s: %w", f.cib, err)
+	}
+	st, srep, err := pacemaker.ImportStatus(data, cfg, pacemaker.StatusOptions{Now: nowSet, Fallback: wall})
+	if err != nil {
+		return nil, fmt.Errorf("simulate: --cib %s: %w", f.cib, err)
+	}
+	if err := st.Validate(cfg); err != nil {
+		return nil, fmt.Errorf("simulate: --cib %s: %w", f.cib, err)
+	}
+	if rep != nil && len(rep.Unsupported) > 0 && !g.json() {
+		fmt.Fprintf(g.stderr, "Left out of %s (not modelled by Paceline):\n", f.cib)
+		for _, it := range rep.Unsupported {
+			fmt.Fprintln(g.stderr, "  "+it.String())
+		}
+	}
+	return &cibImport{cfg: cfg, st: st, config: rep, status: srep}, nil
+}
+
+// printCIBNotes writes what the status import says beyond the status:
+// the time failure-timeout is judged at, orphans, approximations.
+func printCIBNotes(w io.Writer, ci *cibImport) {
+	r := ci.status
+	switch r.NowSource {
+	case "execution-date":
+		fmt.Fprintf(w, "Time: %s (the CIB's execution-date)\n", r.Now.Format(time.RFC3339))
+	case "option":
+		fmt.Fprintf(w, "Time: %s (--now)\n", r.Now.Format(time.RFC3339))
+	}
+	for _, o := range r.Orphans {
+		fmt.Fprintf(w, "Orphan: %s is %s on %s but not configured (Pacemaker would stop it; this plan cannot)\n", o.Rsc, o.Role, o.Node)
+	}
+	for _, n := range r.Notes {
+		fmt.Fprintln(w, "Note: "+n)
+	}
 }
 
 // loadSimConfig reads and validates the --config file.
