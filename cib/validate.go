@@ -520,14 +520,29 @@ func (v *validator) checkAction(path, field, action, rsc string, exists bool) {
 	}
 }
 
+// validFenceAgentName: a plain name (fence_ipmilan), or external/NAME, the
+// name Pacemaker's stonith class gives cluster-glue plugins
+// (external/sbd, external/ssh), kept so that a Pacemaker CIB imports as
+// it is. The fencer runs only fence-agents executables by name and
+// reports any other agent as failing when it fences.
+func validFenceAgentName(s string) bool {
+	plain := func(s string) bool {
+		return s != "" && s != "." && s != ".." && !strings.ContainsAny(s, "/ \t\n\r\v\f\x00") && utf8.ValidString(s)
+	}
+	if rest, ok := strings.CutPrefix(s, "external/"); ok {
+		return plain(rest)
+	}
+	return plain(s)
+}
+
 func (v *validator) checkFencing() {
 	for i, f := range v.c.FenceDevices {
 		path := elem("fence-devices", f.ID, i)
 		switch {
 		case f.Agent == "":
 			v.add(path+".agent", "a fence agent is required")
-		case strings.ContainsAny(f.Agent, "/ \t\n\r\v\f\x00") || f.Agent == "." || f.Agent == ".." || !utf8.ValidString(f.Agent):
-			v.add(path+".agent", "fence agent %q must be a plain name (no '/', whitespace or NUL)", f.Agent)
+		case !validFenceAgentName(f.Agent):
+			v.add(path+".agent", "fence agent %q must be a plain name (no '/', whitespace or NUL; or external/NAME, a cluster-glue stonith plugin)", f.Agent)
 		}
 		v.checkParams(path+".params", f.Params)
 		v.checkMetaMap(path+".meta", KindPrimitive, false, f.Meta)

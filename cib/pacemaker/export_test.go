@@ -6,6 +6,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 
@@ -123,7 +124,12 @@ func TestRoundTrip(t *testing.T) {
 			if err != nil {
 				t.Fatalf("import of the export: %v\n%s\n%s", err, rep, x)
 			}
-			if len(rep.Unsupported) > 0 || len(rep.Notes) > 0 {
+			// A note on a fence device's agent (external/sbd) is about the
+			// configuration itself, which the export keeps as it is.
+			notes := slices.DeleteFunc(slices.Clone(rep.Notes), func(it Item) bool {
+				return it.Element == "primitive" && strings.Contains(it.What, "is not a fence-agents name")
+			})
+			if len(rep.Unsupported) > 0 || len(notes) > 0 {
 				t.Errorf("the export of a Paceline configuration should import without a report:\n%s", rep)
 			}
 			want := canonical(t, c)

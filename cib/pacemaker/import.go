@@ -76,7 +76,13 @@ type importer struct {
 	opDefaults []opDefault
 	// crmPairs are the crm_config values, for legacyResourceDefaults.
 	crmPairs []pair
+	// nodeIDs are the <node>s' ids and names, in document order, for
+	// rules on #id.
+	nodeIDs []nodeID
 }
+
+// nodeID is a <node>'s id and its name.
+type nodeID struct{ id, name string }
 
 // opDefault is one op_defaults value Paceline writes into ops.
 type opDefault struct {
@@ -321,8 +327,8 @@ func (im *importer) nvsets(owner *Element, kind, first string) ([]pair, error) {
 		}
 		var score cib.Score
 		if v, ok := c.Lookup("score"); ok {
-			if score, err = cib.ParseScore(v); err != nil {
-				return nil, wrap(c, err)
+			if score, err = im.score(c, name(owner), "score", v); err != nil {
+				return nil, err
 			}
 		}
 		if err := checkAttrs(s, "id score description"); err != nil {
@@ -503,8 +509,8 @@ func (im *importer) nodes(e *Element) error {
 			return errorf(n, "a node needs a uname")
 		}
 		if s, ok := n.Lookup("score"); ok {
-			if v, err := cib.ParseScore(s); err != nil {
-				return wrap(n, err)
+			if v, err := im.score(n, "", "score", s); err != nil {
+				return err
 			} else if v != 0 {
 				im.unsupported(n, "", "node score %s (a preference for the node for every resource) is not supported: use location constraints", s)
 			}
@@ -538,6 +544,7 @@ func (im *importer) nodes(e *Element) error {
 		if node.Utilization, err = im.utilization(n); err != nil {
 			return err
 		}
+		im.nodeIDs = append(im.nodeIDs, nodeID{id: cmp.Or(n.ID(), node.Name), name: node.Name})
 		im.cfg.Nodes = append(im.cfg.Nodes, node)
 	}
 	return nil
@@ -597,10 +604,11 @@ func (im *importer) legacyResourceDefaults() error {
 			im.note(p.el, "crm_config", "legacy option %s is overridden by rsc_defaults %s: left out", p.name, meta)
 			continue
 		}
-		if err := cib.ValidateMeta("", false, meta, p.value); err != nil {
+		v := im.truncatedMeta(cib.MetaDefs[meta].Type, p, "crm_config")
+		if err := cib.ValidateMeta("", false, meta, v); err != nil {
 			return wrap(p.el, err)
 		}
-		setMap(&im.cfg.ResourceDefaults, meta, p.value)
+		setMap(&im.cfg.ResourceDefaults, meta, v)
 		im.note(p.el, "crm_config", "legacy option %s read as resource default %s", p.name, meta)
 	}
 	return nil
@@ -654,4 +662,62 @@ func (im *importer) applyOpDefaults() {
 		}
 		im.note(d.el, "op_defaults", "Paceline has no operation defaults: %s=%s is written into the %d configured operation(s) without one; operations not configured use the agent's default", d.name, d.value, n)
 	}
+}
+
+// score reads a score as Pacemaker's char2score does: an integer or
+// [+-]INFINITY, and also what cib.ParseScore refuses, a number with a
+// decimal part ("1.0"), which char2score's strtoll truncates to its
+// integer part (with a note). e is the element the value is in, what
+// names the value in messages.
+func (im *importer) score(e *Element, in, what, v string) (cib.Score, error) {
+	s, err := cib.ParseScore(v)
+	if err == nil {
+		return s, nil
+	}
+	t, ok := truncateDecimal(v)
+	if !ok {
+		return 0, wrap(e, err)
+	}
+	im.noteTruncated(e, in, what, v, t)
+	return cib.ParseScore(t)
+}
+
+// truncatedMeta is p's value, with a decimal part cut off (and a note)
+// when the meta attribute is a number Pacemaker reads with char2score
+// (priority, resource-stickiness, migration-threshold).
+func (im *importer) truncatedMeta(t cib.ValueType, p pair, in string) string {
+	switch t {
+	case cib.ValueInt, cib.ValueScore, cib.ValueThreshold:
+		if v, ok := truncateDecimal(p.value); ok {
+			im.noteTruncated(p.el, in, p.name, p.value, v)
+			return v
+		}
+	}
+	return p.value
+}
+
+func (im *importer) noteTruncated(e *Element, in, what, from, to string) {
+	im.note(e, in, "%s %q read as %s, as Pacemaker does (its char2score keeps the integer part of a number)", what, from, to)
+}
+
+// truncateDecimal returns the integer part of a decimal number such as
+// "1.0", "-2.5" or "3.", as strtoll reads it; ok is false for anything
+// else (integers included).
+func truncateDecimal(v string) (string, bool) {
+	t := strings.TrimSpace(v)
+	whole, frac, found := strings.Cut(t, ".")
+	digits := strings.TrimLeft(whole, "+-")
+	if !found || digits == "" || len(whole)-len(digits) > 1 || !allDigits(digits) || !allDigits(frac) {
+		return "", false
+	}
+	return whole, true
+}
+
+func allDigits(s string) bool {
+	for _, c := range s {
+		if c < '0' || c > '9' {
+			return false
+		}
+	}
+	return true
 }

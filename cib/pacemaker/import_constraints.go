@@ -1,6 +1,7 @@
 package pacemaker
 
 import (
+	"cmp"
 	"fmt"
 	"slices"
 	"strconv"
@@ -89,13 +90,12 @@ func role(c *Element, attr string) (string, error) {
 	return r, nil
 }
 
-func score(c *Element, attr string, dflt cib.Score) (cib.Score, error) {
+func (im *importer) scoreAttr(c *Element, in, attr string, dflt cib.Score) (cib.Score, error) {
 	v, ok := c.Lookup(attr)
 	if !ok {
 		return dflt, nil
 	}
-	s, err := cib.ParseScore(v)
-	return s, wrap(c, err)
+	return im.score(c, in, attr, v)
 }
 
 func (im *importer) location(c *Element) error {
@@ -128,7 +128,7 @@ func (im *importer) location(c *Element) error {
 		if _, ok := c.Lookup("score"); !ok {
 			return errorf(c, "a location constraint with a node needs a score")
 		}
-		s, err := score(c, "score", 0)
+		s, err := im.scoreAttr(c, "", "score", 0)
 		if err != nil {
 			return err
 		}
@@ -169,7 +169,7 @@ func (im *importer) location(c *Element) error {
 		case hasAttr:
 			l.Score, l.ScoreAttribute = cib.Infinity, attr
 		default:
-			if l.Score, err = score(rl, "score", 0); err != nil {
+			if l.Score, err = im.scoreAttr(rl, name(c), "score", 0); err != nil {
 				return err
 			}
 		}
@@ -243,6 +243,54 @@ func (im *importer) rule(r *Element, in string, depth int) (expr string, ok bool
 	return expr, true, nil
 }
 
+// nodeIDExpression rewrites an expression on #id. Pacemaker's #id is the
+// node's id (<node id>, corosync's node number), Paceline's the node's
+// name. A node's id does not change, so the expression is evaluated for
+// each node of <nodes> here, and becomes one on #uname that holds on the
+// same nodes: "#uname eq NAME" for the node whose id an eq names.
+func (im *importer) nodeIDExpression(x *Element, in, op, typ, value string) (string, bool, error) {
+	var test cib.Rule
+	switch op {
+	case "defined", "not_defined":
+		test = cib.DefinedExpr{Attr: "#id", Negate: op == "not_defined"}
+	case "lt", "gt", "lte", "gte", "eq", "ne":
+		if _, ok := x.Lookup("value"); !ok {
+			return "", false, errorf(x, "operation %s needs a value", op)
+		}
+		test = cib.CompareExpr{Attr: "#id", Op: op, Type: typ, Value: value}
+	default:
+		return "", false, errorf(x, "unknown operation %q (want lt, gt, lte, gte, eq, ne, defined, not_defined)", op)
+	}
+	var yes, no []string
+	for _, n := range im.nodeIDs {
+		if test.Eval(map[string]string{"#id": n.id}) {
+			yes = append(yes, n.name)
+		} else {
+			no = append(no, n.name)
+		}
+	}
+	var expr string
+	switch {
+	case len(yes) == 0:
+		expr = cib.DefinedExpr{Attr: "#uname", Negate: true}.String() // no node
+	case len(no) == 0:
+		expr = cib.DefinedExpr{Attr: "#uname"}.String() // every node
+	case len(yes) == 1:
+		expr = cib.CompareExpr{Attr: "#uname", Op: "eq", Value: yes[0]}.String()
+	case len(no) == 1:
+		expr = cib.CompareExpr{Attr: "#uname", Op: "ne", Value: no[0]}.String()
+	default:
+		terms := make([]string, len(yes))
+		for i, n := range yes {
+			terms[i] = cib.CompareExpr{Attr: "#uname", Op: "eq", Value: n}.String()
+		}
+		expr = "(" + strings.Join(terms, " or ") + ")"
+	}
+	im.note(x, in, "%s read as %s: Pacemaker's #id is the node's id (<node id>), Paceline's its name; it holds on the same nodes of <nodes> (%s)",
+		test, expr, cmp.Or(strings.Join(yes, ", "), "none"))
+	return expr, true, nil
+}
+
 // ruleBuiltins are the node built-ins Paceline's rules know.
 var ruleBuiltins = []string{"#uname", "#id", "#kind", "#cluster-name"}
 
@@ -267,6 +315,9 @@ func (im *importer) expression(x *Element, in string) (string, bool, error) {
 	case "", "string", "integer", "number", "version":
 	default:
 		return "", false, errorf(x, "unknown type %q (want string, integer, number or version)", typ)
+	}
+	if attr == "#id" {
+		return im.nodeIDExpression(x, in, op, typ, value)
 	}
 	switch op {
 	case "defined", "not_defined":
@@ -317,7 +368,7 @@ func (im *importer) colocation(c *Element) error {
 		return err
 	}
 	l := cib.Colocation{ID: c.ID(), Rsc: rsc, WithRsc: with}
-	if l.Score, err = score(c, "score", 0); err != nil {
+	if l.Score, err = im.scoreAttr(c, "", "score", 0); err != nil {
 		return err
 	}
 	if l.RscRole, err = role(c, "rsc-role"); err != nil {
@@ -376,7 +427,7 @@ func (im *importer) order(c *Element) error {
 			return errorf(c, "unknown kind %q (want Mandatory, Optional or Serialize)", kind)
 		}
 	case c.Get("score") != "":
-		s, err := score(c, "score", 0)
+		s, err := im.scoreAttr(c, "", "score", 0)
 		if err != nil {
 			return err
 		}

@@ -2,11 +2,13 @@ package pacemaker
 
 import (
 	"maps"
+	"path"
 	"slices"
 	"strconv"
 	"strings"
 
 	"github.com/paceline/paceline/cib"
+	"github.com/paceline/paceline/fencing"
 )
 
 // unit is one top-level resource being read: it is added whole, or, when
@@ -151,6 +153,16 @@ func (im *importer) primitive(e *Element, u *unit, parent string, promotable boo
 	case class != "ocf" && provider != "":
 		return errorf(e, "a %s primitive has no provider (got %q)", class, provider)
 	}
+	if class == "lsb" && strings.HasPrefix(typ, "/") {
+		// Pacemaker runs an lsb type that starts with '/' from that path;
+		// Paceline runs init scripts from its LSB directory by name.
+		base := path.Base(typ)
+		if base == "/" || base == "." || base == ".." || strings.ContainsAny(base, " \t\n\x00") {
+			return errorf(e, "lsb agent %q: want an init script's name or path", typ)
+		}
+		im.note(e, "", "lsb agent given by path %s: read as lsb:%s; Paceline runs init scripts by name from /etc/init.d, so the script must be there (or linked there) on the nodes", typ, base)
+		typ = base
+	}
 	if class == "ocf" && provider == "pacemaker" && typ == "remote" {
 		im.unsupported(e, "", "remote nodes (ocf:pacemaker:remote) are not supported")
 		u.block("it is a remote node connection")
@@ -210,6 +222,9 @@ func (im *importer) fenceDevice(e *Element, u *unit, parent string) error {
 		return nil
 	}
 	f := cib.FenceDevice{ID: e.ID(), Agent: e.Get("type")}
+	if !fencing.ValidAgentName(f.Agent) {
+		im.note(e, "", "fence agent %s is not a fence-agents name (fence_*): imported as given, but Paceline's fencer runs only fence_* executables installed on the nodes, so fencing with this device fails, and says so, until it uses one (external/sbd: fence_sbd)", f.Agent)
+	}
 	params, err := im.nvsets(e, "instance_attributes", "")
 	if err != nil {
 		return err
@@ -384,10 +399,18 @@ func (im *importer) meta(pairs []pair, kind cib.ResourceKind, promotable bool, i
 			}
 			continue
 		}
-		if err := cib.ValidateMeta(kind, promotable, n, p.value); err != nil {
+		v := im.truncatedMeta(def.Type, p, in)
+		if n == "target-role" && kind != "" && !promotable {
+			if r, ok := canonicalRole(v); ok && (r == cib.RolePromoted || r == cib.RoleUnpromoted) {
+				// Pacemaker's get_target_role ignores it there.
+				im.note(p.el, in, "target-role %s applies only to promotable clones: Pacemaker ignores it on a %s, which stays at its default (Started): left out", v, kindName(kind, promotable))
+				continue
+			}
+		}
+		if err := cib.ValidateMeta(kind, promotable, n, v); err != nil {
 			return nil, wrap(p.el, err)
 		}
-		setMap(&out, n, p.value)
+		setMap(&out, n, v)
 	}
 	return out, nil
 }

@@ -44,22 +44,22 @@ type StatusReport struct {
 	// Now is the time failure-timeout was judged at (zero: never), and
 	// NowSource where it came from: "option", "execution-date",
 	// "fallback" or "none".
-	Now       time.Time
-	NowSource string
+	Now       time.Time `json:"now,omitzero"`
+	NowSource string    `json:"now-source"`
 	// ExecutionDate is the CIB's execution-date, if it has one.
-	ExecutionDate time.Time
+	ExecutionDate time.Time `json:"execution-date,omitzero"`
 	// Orphans are resources with history that the configuration does not
 	// have. Pacemaker stops an active one (stop-orphan-resources); the
 	// scheduler only knows configured resources, so they are left out of
 	// the Status and listed here.
-	Orphans []Orphan
+	Orphans []Orphan `json:"orphans,omitempty"`
 	// FenceDevices are the stonith resources found active, per node: the
 	// scheduler does not place fence devices, so they are left out too.
-	FenceDevices []Orphan
+	FenceDevices []Orphan `json:"fence-devices,omitempty"`
 	// Notes lists, one line each, what was read differently from
 	// Pacemaker or dropped: node_state entries of unknown nodes, pending
 	// nodes taken as standby, hard errors without a fail count, ...
-	Notes []string
+	Notes []string `json:"notes,omitempty"`
 }
 
 // Orphan is a resource found in a node's history but not placed by the
@@ -70,7 +70,7 @@ type Orphan struct {
 	Node string `json:"node"`
 	// Role is what the history says: Stopped, Started, Unpromoted,
 	// Promoted.
-	Role string `json:"histRole"`
+	Role string `json:"role"`
 }
 
 // ImportStatus reads the <status> section (and have-quorum,

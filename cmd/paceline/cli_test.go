@@ -20,6 +20,7 @@ import (
 
 	"github.com/paceline/paceline/api"
 	"github.com/paceline/paceline/cib"
+	"github.com/paceline/paceline/cib/pacemaker"
 )
 
 // binary is the paceline executable TestMain built ("" if the build failed).
@@ -705,6 +706,140 @@ func TestCLIConfigExportImport(t *testing.T) {
 	a.fails(t, 2, "bad --format", "config", "export", "--format", "xml")
 }
 
+// The Pacemaker CIBs of cib/pacemaker's tests, relative to this package.
+const (
+	// debianCIB was made with Debian's pacemaker tools (crm_verify-clean).
+	debianCIB = "../../cib/pacemaker/testdata/debian-cib.xml"
+	// unsupportedCIB holds what Paceline does not model; app and vm1 remain.
+	unsupportedCIB = "../../cib/pacemaker/testdata/import/unsupported.xml"
+)
+
+// TestCLIConfigPacemaker imports Pacemaker CIBs into a running agent
+// (files and stdin, --dry-run, --skip-unsupported, the report on stderr
+// and in -o json) and exports the configuration as a CIB.
+func TestCLIConfigPacemaker(t *testing.T) {
+	a := startAgent(t)
+	epoch := a.config(t).Epoch
+
+	// unsupported objects: refused, the report on stderr, nothing changes
+	r := a.run(t, "config", "import", "--from", "pacemaker", unsupportedCIB)
+	if r.code != 1 || r.stdout != "" {
+		t.Fatalf("import of unsupported objects: want exit 1; got %s", r)
+	}
+	contains(t, "import unsupported stderr", r.stderr, "Not supported (", `<bundle "httpd-bundle">`, `<rsc_ticket "app-ticket">`,
+		"Error: config import "+unsupportedCIB, "--skip-unsupported")
+	// the same with -o json: the report stays on stderr, in text
+	r = a.run(t, "config", "import", "--from", "pacemaker", unsupportedCIB, "-o", "json")
+	if r.code != 1 || !strings.Contains(r.stderr, `<bundle "httpd-bundle">`) {
+		t.Fatalf("import of unsupported objects -o json: %s", r)
+	}
+	if e := a.config(t).Epoch; e != epoch {
+		t.Fatalf("a refused import changed the epoch: %d -> %d", epoch, e)
+	}
+
+	// --skip-unsupported --dry-run -o json: the report in the JSON, nothing
+	// on stderr, nothing applied
+	var iv importView
+	a.json(t, &iv, "config", "import", "--from", "pacemaker", "--skip-unsupported", "--dry-run", unsupportedCIB)
+	if !iv.DryRun || iv.Report == nil || len(iv.Report.Unsupported) == 0 || len(iv.Changes) == 0 {
+		t.Fatalf("import --skip-unsupported --dry-run -o json: %+v", iv)
+	}
+	if it := iv.Report.Unsupported[0]; it.Element == "" || it.Line == 0 || it.What == "" {
+		t.Errorf("a report item without element, line or what: %+v", it)
+	}
+	r = a.run(t, "config", "import", "--from", "pacemaker", "--skip-unsupported", "--dry-run", unsupportedCIB, "-o", "json")
+	if r.code != 0 || r.stderr != "" {
+		t.Errorf("-o json: the report goes in the JSON only; got %s", r)
+	}
+	// text --dry-run: the report on stderr, the counts on stdout
+	r = a.run(t, "config", "import", "--from", "pacemaker", "--skip-unsupported", "--dry-run", unsupportedCIB)
+	if r.code != 0 {
+		t.Fatalf("import --skip-unsupported --dry-run: %s", r)
+	}
+	contains(t, "dry run stdout", r.stdout, "Would import "+unsupportedCIB, "primitives:", "Dry run:")
+	contains(t, "dry run stderr", r.stderr, "Not supported (", "Notes (")
+	if e := a.config(t).Epoch; e != epoch {
+		t.Fatalf("a dry run changed the epoch: %d -> %d", epoch, e)
+	}
+
+	// the real import, with --skip-unsupported: what remains
+	r = a.run(t, "config", "import", "--from", "pacemaker", "--skip-unsupported", unsupportedCIB)
+	if r.code != 0 {
+		t.Fatalf("import --skip-unsupported: %s", r)
+	}
+	contains(t, "import stdout", r.stdout, "Imported "+unsupportedCIB)
+	contains(t, "import stderr", r.stderr, "Not supported (", `<group "mixed">`)
+	cfg := a.config(t)
+	if cfg.Epoch != epoch+1 || cfg.Primitive("app") == nil || cfg.Primitive("vm1") == nil || cfg.Group("mixed") != nil ||
+		len(cfg.Constraints.Order)+len(cfg.Constraints.Colocation) != 0 {
+		t.Fatalf("after import --skip-unsupported: %s", comparable(cfg))
+	}
+
+	// a CIB from Debian's tools, from stdin: nothing unsupported
+	data, err := os.ReadFile(debianCIB)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r = runBinaryIn(t, string(data), "-s", a.socket, "config", "import", "--from", "pacemaker", "-")
+	if r.code != 0 || strings.Contains(r.stderr, "Not supported") {
+		t.Fatalf("import - of %s: %s", debianCIB, r)
+	}
+	contains(t, "import - stdout", r.stdout, "Imported -:", "primitives:")
+	contains(t, "import - stderr", r.stderr, "Notes (", "dc-version")
+	want, _, err := pacemaker.Import(bytes.NewReader(data), pacemaker.ImportOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := a.config(t)
+	if got.Primitive("redis") == nil || got.Group("web") == nil || got.CloneByID("redis-clone") == nil || len(got.FenceDevices) != 1 {
+		t.Fatalf("after importing %s: %s", debianCIB, comparable(got))
+	}
+	// the agent keeps the node it registered; the rest is the CIB's
+	got.Nodes, want.Nodes = nil, nil
+	if x, y := comparable(got), comparable(want); x != y {
+		t.Fatalf("the agent's configuration is not the import's:\nagent  %s\nimport %s", x, y)
+	}
+
+	// export --to pacemaker: a CIB that imports back to the same
+	// configuration, on stdout and to a file
+	before := a.config(t)
+	xml := a.ok(t, "config", "export", "--to", "pacemaker")
+	if !strings.HasPrefix(xml, "<?xml") || !strings.Contains(xml, "\n<cib ") || !strings.Contains(xml, "<configuration>") {
+		t.Fatalf("export --to pacemaker:\n%s", xml)
+	}
+	back, rep, err := pacemaker.Import(strings.NewReader(xml), pacemaker.ImportOptions{})
+	if err != nil {
+		t.Fatalf("import of the export: %v\n%s", err, rep)
+	}
+	if x, y := comparable(back), comparable(before); x != y {
+		t.Fatalf("export --to pacemaker does not import back:\nexport %s\nagent  %s", x, y)
+	}
+	file := filepath.Join(a.dir, "cib.xml")
+	r = a.run(t, "config", "export", "--to", "pacemaker", "--file", file)
+	if r.code != 0 || r.stdout != "" || !strings.Contains(r.stderr, "Wrote the configuration") {
+		t.Fatalf("export --to pacemaker --file: %s", r)
+	}
+	if b, err := os.ReadFile(file); err != nil || string(b) != xml {
+		t.Fatalf("export --file: %v; the file differs from stdout's export", err)
+	}
+	// and the file imports into the agent without a change
+	contains(t, "re-import", a.ok(t, "config", "import", "--from", "pacemaker", file), "no changes")
+	if x, y := comparable(before), comparable(a.config(t)); x != y {
+		t.Fatalf("re-import changed the configuration:\nbefore %s\nafter  %s", x, y)
+	}
+
+	// bad input: an error naming the element and line; nothing changes
+	epoch = a.config(t).Epoch
+	malformed := filepath.Join(a.dir, "bad.xml")
+	os.WriteFile(malformed, []byte("<cib><configuration><resources><primitive id=\"x\"></resources></configuration></cib>"), 0o600)
+	a.fails(t, 1, "malformed XML", "config", "import", "--from", "pacemaker", malformed)
+	a.fails(t, 1, `<primitive id="a">`, "config", "import", "--from", "pacemaker", "../../cib/pacemaker/testdata/bad/ocf-without-provider.xml")
+	a.fails(t, 1, "no such file", "config", "import", "--from", "pacemaker", filepath.Join(a.dir, "missing.xml"))
+	if e := a.config(t).Epoch; e != epoch {
+		t.Fatalf("refused imports changed the epoch: %d -> %d", epoch, e)
+	}
+}
+
 // comparable renders a configuration without its epoch and last change.
 func comparable(c *cib.Config) string {
 	n := c.Clone()
@@ -760,6 +895,12 @@ func TestCLIUsageErrors(t *testing.T) {
 		{"property unset a=b", "expected a name"},
 		{"node utilization n1 cpu=lots", "want an integer"},
 		{"config import", "want FILE"},
+		{"config import cib.xml --from crm", `bad --from "crm"`},
+		{"config import cfg.yaml --skip-unsupported", "--skip-unsupported is for --from pacemaker"},
+		{"config import a.xml b.xml --from pacemaker", "want FILE"},
+		{"config export --to crm", `bad --to "crm"`},
+		{"config export --to pacemaker --format json", "--format is for --to paceline"},
+		{"config export cib.xml --to pacemaker", "use --file"},
 		{"-o yaml status", `bad --output "yaml"`},
 	}
 	for _, c := range cases {

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/paceline/paceline/cib"
+	"github.com/paceline/paceline/cib/pacemaker"
 	"github.com/paceline/paceline/crm/scheduler"
 )
 
@@ -691,4 +692,143 @@ func TestSimulateDocs(t *testing.T) {
 	if n == 0 {
 		t.Error("docs/simulate.md has no status example (a ```yaml block starting with quorate:)")
 	}
+}
+
+// The Pacemaker CIBs of cib/pacemaker's tests, relative to this package.
+const (
+	// cibPromoted: a promotable clone, a dummy moved by anti-colocation,
+	// an execution-date and an external/sbd fence device (a note).
+	cibPromoted = "../../cib/pacemaker/testdata/parity/anti-colocation-promoted.xml"
+	// cibFence: rh5node1 is unclean and fenced; its fence device is a
+	// clone (not supported).
+	cibFence = "../../cib/pacemaker/testdata/parity/stonith-3.xml"
+	// cibUnsupported: objects Paceline does not model (bundle, ticket,
+	// ...); app and vm1 remain.
+	cibUnsupported = "../../cib/pacemaker/testdata/import/unsupported.xml"
+	cibMalformed   = "../../cib/pacemaker/testdata/bad/malformed.xml"
+)
+
+// TestSimulateCIB runs `simulate --cib` on Pacemaker CIBs: the text form,
+// -o json's outcome and both import reports, stdin, --skip-unsupported
+// and the errors.
+func TestSimulateCIB(t *testing.T) {
+	// text: the CIB's time, the status read from it, then the plan
+	r := runSim(t, "", "--cib", cibPromoted)
+	if r.code != 0 {
+		t.Fatalf("simulate --cib: %s", r)
+	}
+	contains(t, "simulate --cib", r.stdout,
+		"Time: 2016-04-29T09:06:59Z (the CIB's execution-date)\n", "Quorum: yes\n",
+		"sle12sp2-1  online, not probed  state1 (Promoted)",
+		"dummy1    sle12sp2-1 Started", "state1:1  sle12sp2-2 Promoted",
+		"promote state1 on sle12sp2-2")
+	if r.stderr != "" {
+		t.Errorf("nothing is left out, so nothing on stderr; got %q", r.stderr)
+	}
+
+	// -o json: outcome, import report (notes), status report
+	type cibView struct {
+		simulateView
+		StatusReport map[string]any `json:"status-report"` // (no JSON names of its own)
+	}
+	decode := func(t *testing.T, r result) cibView {
+		t.Helper()
+		if r.code != 0 {
+			t.Fatalf("simulate --cib -o json: %s", r)
+		}
+		var v cibView
+		if err := json.Unmarshal([]byte(r.stdout), &v); err != nil {
+			t.Fatalf("-o json: %v\n%s", err, r.stdout)
+		}
+		if v.Outcome == nil || v.ImportReport == nil || v.StatusReport == nil || v.Plan == nil || v.Status == nil {
+			t.Fatalf("-o json: want outcome, import-report, status-report, plan and status:\n%s", r.stdout)
+		}
+		return v
+	}
+	v := decode(t, runSim(t, "", "--cib", cibPromoted, "-o", "json"))
+	o := v.Outcome
+	if len(o.Primitives) != 1 || o.Primitives[0].ID != "dummy1" || o.Primitives[0].Role != cib.RoleStarted ||
+		!slices.Equal(o.Primitives[0].Nodes, []string{"sle12sp2-1"}) {
+		t.Errorf("outcome primitives: %+v", o.Primitives)
+	}
+	if len(o.Clones) != 1 || o.Clones[0].Clone != "ms1" || o.Clones[0].Rsc != "state1" || len(o.Clones[0].Instances) != 2 {
+		t.Fatalf("outcome clones: %+v", o.Clones)
+	}
+	roles := map[string]string{}
+	for _, in := range o.Clones[0].Instances {
+		roles[in.Node] = in.Role
+	}
+	if roles["sle12sp2-1"] != cib.RoleUnpromoted || roles["sle12sp2-2"] != cib.RolePromoted {
+		t.Errorf("ms1 instances: %+v", o.Clones[0].Instances)
+	}
+	if len(o.Fenced) != 0 {
+		t.Errorf("fenced: %v", o.Fenced)
+	}
+	if !v.Now.Equal(time.Date(2016, 4, 29, 9, 6, 59, 0, time.UTC)) || v.StatusReport["now-source"] != "execution-date" {
+		t.Errorf("now %s, status report %v: want the CIB's execution-date", v.Now, v.StatusReport)
+	}
+	if len(v.ImportReport.Unsupported) != 0 || !slices.ContainsFunc(v.ImportReport.Notes, func(it pacemaker.Item) bool {
+		return it.ID == "st_sbd" && strings.Contains(it.What, "external/sbd")
+	}) {
+		t.Errorf("import report: want a note on st_sbd's agent external/sbd: %+v", v.ImportReport)
+	}
+
+	// fencing, from stdin (its cloned fence device is left out)
+	v = decode(t, runSim(t, mustRead(t, cibFence), "--cib", "-", "--skip-unsupported", "-o", "json"))
+	if !slices.Equal(v.Outcome.Fenced, []string{"rh5node1"}) || len(v.Outcome.Primitives) != 1 ||
+		!slices.Equal(v.Outcome.Primitives[0].Nodes, []string{"rh5node2"}) {
+		t.Errorf("stonith-3 outcome: %+v", v.Outcome)
+	}
+	if !slices.ContainsFunc(v.Plan.Actions, func(a scheduler.Action) bool { return a.Op == scheduler.OpFence && a.Node == "rh5node1" }) {
+		t.Errorf("no fence of rh5node1 in the plan:\n%s", v.Plan.Format())
+	}
+
+	// unsupported objects: refused without --skip-unsupported; with it,
+	// listed on stderr (text) or in the import report (json)
+	r = runSim(t, "", "--cib", cibUnsupported)
+	if r.code != 1 || !strings.Contains(r.stderr, "Paceline does not support") || !strings.Contains(r.stderr, "--skip-unsupported") || r.stdout != "" {
+		t.Fatalf("unsupported without --skip-unsupported: want exit 1 and the reason; got %s", r)
+	}
+	r = runSim(t, "", "--cib", cibUnsupported, "--skip-unsupported")
+	if r.code != 0 {
+		t.Fatalf("--skip-unsupported: %s", r)
+	}
+	contains(t, "--skip-unsupported stderr", r.stderr, "Left out of "+cibUnsupported, `<bundle "httpd-bundle">`, `<rsc_ticket "app-ticket">`)
+	contains(t, "--skip-unsupported stdout", r.stdout, "placement:", "app", "vm1")
+	r = runSim(t, "", "--cib", cibUnsupported, "--skip-unsupported", "-o", "json")
+	v = decode(t, r)
+	if r.stderr != "" || len(v.ImportReport.Unsupported) == 0 || v.ImportReport.Unsupported[0].Element == "" {
+		t.Errorf("-o json: want the unsupported objects in import-report, not on stderr; got %q, %+v", r.stderr, v.ImportReport)
+	}
+
+	// errors
+	for _, c := range []struct {
+		name string
+		args []string
+		code int
+		want string
+	}{
+		{"with --config", []string{"--cib", cibPromoted, "--config", exampleConfig}, 2, "not with --config or --status"},
+		{"with --status", []string{"--cib", cibPromoted, "--status", exampleStatus}, 2, "not with --config or --status"},
+		{"skip without cib", []string{"--config", exampleConfig, "--skip-unsupported"}, 2, "--skip-unsupported goes with --cib"},
+		{"missing", []string{"--cib", "/nonexistent/cib.xml"}, 1, "no such file"},
+		{"malformed", []string{"--cib", cibMalformed}, 1, "malformed XML"},
+		{"not a CIB", []string{"--cib", exampleConfig}, 1, exampleConfig},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			r := runSim(t, "", c.args...)
+			if r.code != c.code || !strings.Contains(r.stderr, c.want) || !strings.HasPrefix(r.stderr, "Error: ") {
+				t.Fatalf("want exit %d and %q on stderr; got %s", c.code, c.want, r)
+			}
+		})
+	}
+}
+
+func mustRead(t *testing.T, name string) string {
+	t.Helper()
+	b, err := os.ReadFile(name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
 }

@@ -16,6 +16,9 @@ const foldDepth = 8
 // total is a unit's score on a node from its own and its first k members'
 // base scores (k < 0: all members).
 func (u *unit) total(ni, k int) cib.Score {
+	if u.capped != nil && u.capped[ni] && (k < 0 || k >= len(u.prims)) {
+		return 1
+	}
 	s := u.scores[ni]
 	if k < 0 || k > len(u.prims) {
 		k = len(u.prims)
@@ -140,6 +143,17 @@ func (w *world) assign(u *unit) {
 		if c.depRole == cib.RolePromoted || c.depRole == cib.RoleUnpromoted {
 			continue // counts towards promotion only
 		}
+		if c.prim.state == 1 {
+			// A loop of colocations: the primary waits for this unit to
+			// be placed. As in Pacemaker, a primary not yet placed
+			// affects nothing; the loop is closed by the primary's own
+			// colocation, and a mandatory one left broken stops this
+			// unit (applyOrderRunnability).
+			for ni := range w.nodes {
+				u.add(ni, 0, "colocation "+c.c.ID+" with "+c.prim.id+": a loop, "+c.prim.id+" is placed after this")
+			}
+			continue
+		}
 		set := w.primarySet(c.prim, c.primRole)
 		src := "colocation " + c.c.ID + " with " + c.prim.id
 		if c.primRole != "" && c.primRole != cib.RoleStarted {
@@ -184,66 +198,167 @@ func (w *world) assign(u *unit) {
 }
 
 // fold adds the preferences of u's not yet placed dependents, scaled by
-// score/INFINITY, unless that would leave u nowhere to run.
+// score/INFINITY, as Pacemaker's pcmk__add_colocated_node_scores does:
+// each dependent in turn, then its own dependents (recursively, at the
+// product of the factors); a dependent whose preferences would leave u no
+// node with a score of 0 or more is rolled back, with everything folded
+// below it. A group dependent is folded member by member (each member is
+// colocated with the one before): its own scores with its first member's,
+// then each later member while some node stays usable.
 func (w *world) fold(u *unit) {
 	if len(u.asPrim) == 0 {
 		return
 	}
 	nn := len(w.nodes)
-	add := make([]cib.Score, nn)
-	var srcs [][]Contribution
+	f := &folding{
+		w:      w,
+		nonneg: u.kind == unitClone,
+		capped: make([]bool, nn),
+		score:  make([]cib.Score, nn),
+		on:     map[*unit]bool{u: true},
+	}
+	for ni := range nn {
+		f.score[ni] = u.total(ni, -1)
+	}
 	if u.contrib != nil {
-		srcs = make([][]Contribution, nn)
+		f.srcs = make([][]Contribution, nn)
 	}
-	seen := map[*unit]bool{u: true}
-	var walk func(x *unit, factor float64, depth int)
-	walk = func(x *unit, factor float64, depth int) {
-		if depth > foldDepth {
-			return
-		}
-		for _, c := range x.asPrim {
-			d := c.dep
-			if c.score <= 0 || d.state == 2 || seen[d] || (c.depRole != "" && c.depRole != cib.RoleStarted) ||
-				(c.primRole != "" && c.primRole != cib.RoleStarted) {
-				continue
-			}
-			f := factor * float64(c.score) / float64(cib.Infinity)
-			seen[d] = true
-			for ni := range nn {
-				s := scale(d.total(ni, -1), f)
-				if s == 0 {
-					continue
-				}
-				add[ni] = add[ni].Add(s)
-				if srcs != nil {
-					srcs[ni] = append(srcs[ni], Contribution{Source: fmt.Sprintf("preference of %s, colocated with it (%s)", d.id, c.c.ID), Score: s})
-				}
-			}
-			walk(d, f, depth+1)
-		}
-	}
-	walk(u, 1, 1)
-	before, after := false, false
+	f.added = make([]cib.Score, nn)
+	f.dependents(u, 1, 1)
 	for ni := range nn {
-		t := u.total(ni, -1)
-		if t >= 0 {
-			before = true
+		if f.capped[ni] {
+			// A clone's node kept usable at 1, whatever it had.
+			if u.capped == nil {
+				u.capped = make([]bool, nn)
+			}
+			u.capped[ni] = true
+		} else {
+			u.scores[ni] = u.scores[ni].Add(f.added[ni])
 		}
-		if t.Add(add[ni]) >= 0 {
-			after = true
+		if f.srcs != nil {
+			u.contrib[ni] = append(u.contrib[ni], f.srcs[ni]...)
 		}
 	}
-	if before && !after {
-		return
+}
+
+// folding is one fold's working set: the primary's scores as folded so
+// far, per node.
+type folding struct {
+	w      *world
+	nonneg bool // a clone's fold (pcmk__coloc_select_nonnegative)
+	capped []bool
+	score  []cib.Score // the primary's total so far
+	added  []cib.Score // what the fold added to it
+	srcs   [][]Contribution
+	on     map[*unit]bool // the units on the current path (loops)
+}
+
+type foldState struct {
+	score  []cib.Score
+	added  []cib.Score
+	capped []bool
+	srcs   [][]Contribution
+}
+
+func (f *folding) save() foldState {
+	st := foldState{score: slices.Clone(f.score), added: slices.Clone(f.added), capped: slices.Clone(f.capped)}
+	if f.srcs != nil {
+		st.srcs = make([][]Contribution, len(f.srcs))
+		for i := range f.srcs {
+			st.srcs[i] = slices.Clone(f.srcs[i])
+		}
 	}
-	for ni := range nn {
-		if add[ni] == 0 {
+	return st
+}
+
+func (f *folding) restore(st foldState) {
+	f.score, f.added, f.capped, f.srcs = st.score, st.added, st.capped, st.srcs
+}
+
+// usable reports whether some node can still take the primary.
+func (f *folding) usable() bool {
+	for ni, n := range f.w.nodes {
+		if n.canRun && f.score[ni] >= 0 {
+			return true
+		}
+	}
+	return false
+}
+
+// add folds one score table, scaled by factor. A clone folds only what
+// keeps a node usable: an addition that would take a node with a positive
+// score below zero leaves it at 1 and ends the folding there, one that
+// would take a node at 0 below zero is skipped.
+func (f *folding) add(score func(ni int) cib.Score, factor float64, src string) {
+	for ni := range f.score {
+		s := scale(score(ni), factor)
+		if s == 0 {
 			continue
 		}
-		u.scores[ni] = u.scores[ni].Add(add[ni])
-		if srcs != nil {
-			u.contrib[ni] = append(u.contrib[ni], srcs[ni]...)
+		note := ""
+		if f.nonneg {
+			if f.capped[ni] {
+				continue
+			}
+			if n := f.score[ni].Add(s); n < 0 && f.score[ni] >= 0 {
+				if f.score[ni] == 0 {
+					continue
+				}
+				f.capped[ni] = true
+				s = 1 - f.score[ni]
+				note = ", capped: a clone's node stays usable"
+			}
 		}
+		f.score[ni] = f.score[ni].Add(s)
+		f.added[ni] = f.added[ni].Add(s)
+		if f.capped[ni] {
+			f.score[ni] = 1
+		}
+		if f.srcs != nil {
+			f.srcs[ni] = append(f.srcs[ni], Contribution{Source: src + note, Score: s})
+		}
+	}
+}
+
+// dependents folds x's dependents at factor.
+func (f *folding) dependents(x *unit, factor float64, depth int) {
+	if depth > foldDepth {
+		return
+	}
+	for _, c := range x.asPrim {
+		d := c.dep
+		if c.score <= 0 || d.state == 2 || f.on[d] || (c.depRole != "" && c.depRole != cib.RoleStarted) ||
+			(c.primRole != "" && c.primRole != cib.RoleStarted) {
+			continue
+		}
+		fd := factor * float64(c.score) / float64(cib.Infinity)
+		src := fmt.Sprintf("preference of %s, colocated with it (%s)", d.id, c.c.ID)
+		st := f.save()
+		if d.kind == unitGroup {
+			f.add(func(ni int) cib.Score { return d.total(ni, 1) }, fd, src)
+			if !f.usable() {
+				f.restore(st)
+				continue
+			}
+			for k := 1; k < len(d.prims); k++ {
+				mst := f.save()
+				p := d.prims[k]
+				f.add(func(ni int) cib.Score { return p.base[ni] }, fd, src+", member "+p.id)
+				if !f.usable() {
+					f.restore(mst)
+					break
+				}
+			}
+		} else {
+			f.add(func(ni int) cib.Score { return d.total(ni, -1) }, fd, src)
+			if !f.usable() {
+				f.restore(st)
+				continue
+			}
+		}
+		f.on[d] = true
+		f.dependents(d, fd, depth+1)
+		delete(f.on, d)
 	}
 }
 
@@ -615,18 +730,6 @@ func (w *world) promote(u *unit) {
 				why = append(why, fmt.Sprintf("%s colocation %s", cs, c.c.ID))
 			}
 		}
-		// Dependents of the promoted role bring their preferences, scaled by
-		// score/INFINITY, as Pacemaker adds them to promotion priorities.
-		for _, c := range u.asPrim {
-			if c.primRole != cib.RolePromoted || c.score <= 0 || c.dep.state == 2 {
-				continue
-			}
-			ds := scale(c.dep.total(in.node, -1), float64(c.score)/float64(cib.Infinity))
-			if ds != 0 {
-				s = s.Add(ds)
-				why = append(why, fmt.Sprintf("%s preference of %s (%s)", ds, c.dep.id, c.c.ID))
-			}
-		}
 		isCur := false
 		for _, r := range p.running {
 			if r.node == in.node && r.role == cib.RolePromoted && !r.failed && !r.implied && !r.demote {
@@ -635,6 +738,31 @@ func (w *world) promote(u *unit) {
 					s = s.Add(p.stickiness)
 					why = append(why, fmt.Sprintf("%s resource-stickiness (promoted here)", p.stickiness))
 				}
+			}
+		}
+		// Dependents of the promoted role bring their preferences, scaled by
+		// score/INFINITY, as Pacemaker adds them to promotion priorities;
+		// as when a clone is placed, only as far as they keep the score
+		// usable (pcmk__coloc_select_nonnegative): a dependent that cannot
+		// run anywhere does not keep the clone from being promoted.
+		capped := false
+		for _, c := range u.asPrim {
+			if c.primRole != cib.RolePromoted || c.score <= 0 || c.dep.state == 2 || capped {
+				continue
+			}
+			ds := scale(c.dep.total(in.node, -1), float64(c.score)/float64(cib.Infinity))
+			if n := s.Add(ds); n < 0 && s >= 0 {
+				if s == 0 {
+					continue
+				}
+				capped = true
+				why = append(why, fmt.Sprintf("%s preference of %s (%s, capped: the score stays usable at 1)", ds, c.dep.id, c.c.ID))
+				s = 1
+				continue
+			}
+			if ds != 0 {
+				s = s.Add(ds)
+				why = append(why, fmt.Sprintf("%s preference of %s (%s)", ds, c.dep.id, c.c.ID))
 			}
 		}
 		if !defined {
@@ -688,7 +816,19 @@ func (w *world) applyOrderRunnability() {
 			if o.FirstAction != OpStart && o.FirstAction != OpPromote {
 				continue
 			}
-			if w.willRun(o.First, o.FirstAction) || !w.willRun(o.Then, OpStart) {
+			if !w.willRun(o.Then, OpStart) {
+				continue
+			}
+			if w.willRun(o.First, o.FirstAction) {
+				// A `first` left failed where it runs (its recovery is
+				// blocked) will not start: a `then` that is not running
+				// is not started after it (Pacemaker's order7); one that
+				// runs keeps running.
+				if o.FirstAction == OpStart && !w.runsNow(o.Then) && w.failedBlocked(o.First) {
+					if w.stopRsc(o.Then, fmt.Sprintf("order %s: %s failed and is blocked: it cannot be recovered", o.ID, o.First)) {
+						changed = true
+					}
+				}
 				continue
 			}
 			// An asymmetrical order only keeps `then` from starting: a
@@ -746,6 +886,23 @@ func (w *world) dropOutside(u *unit, set []bool, reason string) bool {
 	u.reason = reason
 	u.result += "; " + reason
 	return true
+}
+
+// failedBlocked reports whether resource id (a primitive or group) has a
+// failed instance that is left blocked where it runs (on-fail=block, a
+// failed stop that cannot be fenced).
+func (w *world) failedBlocked(id string) bool {
+	if w.unitOf[id].kind == unitClone {
+		return false
+	}
+	for _, p := range w.primsOf(id) {
+		for _, r := range p.running {
+			if r.failed && r.blocked != "" && !r.implied {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // runsNow reports whether any primitive of resource id runs now.

@@ -117,6 +117,9 @@ type runState struct {
 	// blocked says why this instance is left alone where it is
 	// (unmanaged, on-fail=block, an unclean node that cannot be fenced).
 	blocked string
+	// byQuorum: blocked only by the quorum policy (freeze, demote); its
+	// stop could run, so it blocks no other resource's stop.
+	byQuorum bool
 	// keepAs is the role a pinned instance is kept in when it differs
 	// from its current one (no-quorum-policy=demote).
 	keepAs string
@@ -165,8 +168,11 @@ type unit struct {
 	inst   []inst
 	reason string
 
-	scores      []cib.Score
-	contrib     [][]Contribution
+	scores  []cib.Score
+	contrib [][]Contribution
+	// capped: a clone's node whose folded dependents' preferences would
+	// have made it negative; its total is 1 (assign.go, fold).
+	capped      []bool
 	result      string
 	promoResult string
 

@@ -170,13 +170,70 @@ func (w *world) prepare(st *Status) {
 			case noQuorum && w.policy == "demote" && p.unit.promotable && len(p.unit.prims) == 1 && !r.failed:
 				r.blocked = "no quorum (no-quorum-policy=demote)"
 				r.keepAs = cib.RoleUnpromoted
+				r.byQuorum = true
 			case freeze && !r.failed:
 				r.blocked = "frozen: no quorum (no-quorum-policy=freeze)"
+				r.byQuorum = true
 			}
 		}
 	}
+	w.blockOrderedStops()
 	for _, u := range w.units {
 		w.fixUnit(u)
+	}
+}
+
+// blockOrderedStops propagates a stop that cannot run along mandatory
+// orders, as Pacemaker's unrunnable actions do: with `start A then start
+// B` (symmetrical) A may stop only after B has stopped, and with `stop B
+// then stop A` likewise; if B cannot stop (blocked, unmanaged), A cannot
+// either and stays where it runs, pinned as B is. Only between primitives
+// and groups: a clone's stop runs if any of its instances' can
+// (Pacemaker's summary of the instances' actions), and a clone is not
+// pinned whole.
+func (w *world) blockOrderedStops() {
+	stuck := func(id string) bool {
+		if w.unitOf[id].kind == unitClone {
+			return false
+		}
+		for _, p := range w.primsOf(id) {
+			for _, r := range p.running {
+				if r.blocked != "" && !r.byQuorum && !r.implied {
+					return true
+				}
+			}
+		}
+		return false
+	}
+	for changed, rounds := true, 0; changed && rounds <= len(w.orders); rounds++ {
+		changed = false
+		for _, oc := range w.orders {
+			o := oc.c
+			if o.Kind != cib.OrderMandatory {
+				continue
+			}
+			var before, after string // after's stop waits for before's
+			switch {
+			case o.FirstAction == OpStart && o.ThenAction == OpStart && o.Symmetrical:
+				before, after = o.Then, o.First
+			case o.FirstAction == OpStop && o.ThenAction == OpStop:
+				before, after = o.First, o.Then
+			default:
+				continue
+			}
+			if w.unitOf[after].kind == unitClone || !stuck(before) {
+				continue
+			}
+			for _, p := range w.primsOf(after) {
+				for i := range p.running {
+					r := &p.running[i]
+					if r.blocked == "" && !r.implied {
+						r.blocked = fmt.Sprintf("blocked: order %s: %s cannot stop, and it must stop first", o.ID, before)
+						changed = true
+					}
+				}
+			}
+		}
 	}
 }
 

@@ -757,6 +757,9 @@ func (f *facts) stays(id, node string) bool {
 	switch {
 	case pf.unmanaged, cn != nil && cn.Maintenance, f.blocked(id, node):
 		return true
+	case f.orderPinned(id, 0):
+		// A stop ordered before its own cannot run (README, Orders).
+		return true
 	case pf.group != nil && f.laterMemberStays(pf.group, id, node):
 		// A member a later member depends on: stopping it would leave
 		// that one running without it.
@@ -765,6 +768,49 @@ func (f *facts) stays(id, node string) bool {
 		return true
 	case !f.quorumOK && f.nqp == "demote" && f.promotable(id):
 		return true
+	}
+	return false
+}
+
+// orderPinned reports whether id (a primitive or group member, not
+// cloned) must wait, to stop, for a stop that cannot run: a mandatory
+// symmetrical `start id then start B`, or a mandatory `stop B then stop
+// id`, where B (not a clone) has a primitive that runs and cannot stop
+// (unmanaged, on a node in maintenance, blocked, or itself so pinned).
+func (f *facts) orderPinned(id string, depth int) bool {
+	if f.prims[id].clone != nil || depth > 8 {
+		return false
+	}
+	for _, o := range f.cfg.Constraints.Order {
+		if !strings.EqualFold(o.Kind, cib.OrderMandatory) {
+			continue
+		}
+		var before, after string
+		switch {
+		case o.FirstAction == "start" && o.ThenAction == "start" && o.Symmetrical:
+			before, after = o.Then, o.First
+		case o.FirstAction == "stop" && o.ThenAction == "stop":
+			before, after = o.First, o.Then
+		default:
+			continue
+		}
+		if !slices.Contains(f.primsOf(after), id) || f.cfg.CloneByID(before) != nil {
+			continue
+		}
+		for _, b := range f.primsOf(before) {
+			if f.prims[b].clone != nil {
+				continue
+			}
+			for node := range f.nodeSt {
+				if len(f.running(b, node)) == 0 {
+					continue
+				}
+				cn := f.cfgNode[node]
+				if f.prims[b].unmanaged || cn != nil && cn.Maintenance || f.blocked(b, node) || f.orderPinned(b, depth+1) {
+					return true
+				}
+			}
+		}
 	}
 	return false
 }
