@@ -62,6 +62,29 @@ func (w *world) allocate() {
 		}
 		return -cib.Infinity
 	}
+	// The nodes in Pacemaker's compare_nodes order before anything is
+	// allocated (pcmk__sort_resources): nodes that can run resources
+	// first, then with balanced placement the most free capacity, then
+	// name.
+	nodeOrder := make([]int, len(w.nodes))
+	for ni := range nodeOrder {
+		nodeOrder[ni] = ni
+	}
+	slices.SortStableFunc(nodeOrder, func(a, b int) int {
+		na, nb := w.nodes[a], w.nodes[b]
+		if na.canRun != nb.canRun {
+			if na.canRun {
+				return -1
+			}
+			return 1
+		}
+		if w.strategy == "balanced" {
+			if c := capacityCmp(na, nb); c != 0 {
+				return c
+			}
+		}
+		return cmp.Compare(na.name, nb.name)
+	})
 	slices.SortStableFunc(order, func(a, b *unit) int {
 		if c := cmp.Compare(b.priority, a.priority); c != 0 {
 			return c
@@ -70,7 +93,7 @@ func (w *world) allocate() {
 			return c
 		}
 		ta, tb := totals[a.order], totals[b.order]
-		for ni := range w.nodes {
+		for _, ni := range nodeOrder {
 			if c := cmp.Compare(tb[ni], ta[ni]); c != 0 {
 				return c
 			}
@@ -488,12 +511,16 @@ func (w *world) assignSingle(u *unit) {
 		kmax++
 	}
 	cur := u.currentNode()
+	chain := w.chainNeed(u, kmax)
 	for k := kmax; k >= 1; k-- {
 		totals := make([]cib.Score, len(w.nodes))
 		for ni := range w.nodes {
 			totals[ni] = u.total(ni, k)
 		}
 		need := util(u.prims[:k])
+		if chain != nil {
+			need = chain
+		}
 		ni := w.best(totals, func(ni int) bool { return w.fits(w.nodes[ni], need) }, cur)
 		if ni < 0 {
 			continue
@@ -509,6 +536,57 @@ func (w *world) assignSingle(u *unit) {
 	u.node, u.placed = -1, 0
 	u.reason = w.whyStopped(u, kmax)
 	u.result = "stopped: " + u.reason
+}
+
+// chainNeed is, for a primitive placed with a placement strategy, the
+// utilization it must find room for together with the resources not yet
+// placed that are colocated with it (nil: its own), as Pacemaker's
+// pcmk__ban_insufficient_capacity does: if some node it may use has room
+// for the whole mandatory colocation chain (pcmk__colocated_resources:
+// INFINITY colocations either way, transitively), the nodes without that
+// room are banned, so the chain is not split where it cannot all fit;
+// if none has, only its own utilization counts. A group member's chain
+// is its group (which a group's placement already requires), and clones
+// are not followed: their utilization is per instance.
+func (w *world) chainNeed(u *unit, kmax int) map[string]int64 {
+	if w.strategy == "" || w.strategy == "default" || u.kind != unitPrimitive || kmax == 0 {
+		return nil
+	}
+	seen := map[*unit]bool{u: true}
+	stack := []*unit{u}
+	var prims []*prim
+	for len(stack) > 0 {
+		x := stack[len(stack)-1]
+		stack = stack[:len(stack)-1]
+		if x.state != 2 {
+			prims = append(prims, x.prims...)
+		}
+		var next []*colocation
+		next = append(next, x.asDep...)
+		next = append(next, x.asPrim...)
+		for _, c := range next {
+			if c.score < cib.Infinity || (c.depRole != "" && c.depRole != cib.RoleStarted) ||
+				(c.primRole != "" && c.primRole != cib.RoleStarted) {
+				continue
+			}
+			for _, y := range []*unit{c.dep, c.prim} {
+				if !seen[y] && y.kind != unitClone {
+					seen[y] = true
+					stack = append(stack, y)
+				}
+			}
+		}
+	}
+	if len(prims) == len(u.prims) {
+		return nil
+	}
+	need := util(prims)
+	for ni, n := range w.nodes {
+		if n.canRun && u.total(ni, -1) >= 0 && w.fits(n, need) {
+			return need
+		}
+	}
+	return nil
 }
 
 // whyStopped explains a unit that could not be placed.
