@@ -897,6 +897,16 @@ func (w *world) applyOrderRunnability() {
 			if !w.willRun(o.Then, OpStart) {
 				continue
 			}
+			// Interleaved clones (Pacemaker's multi_update_interleave_actions):
+			// an instance of `then` on a node where no instance of `first`
+			// is placed cannot start there and is stopped, whatever the
+			// other nodes do (symmetrical mandatory orders only).
+			if o.Symmetrical && oc.first.kind == unitClone && oc.then.kind == unitClone && oc.then.interleave && oc.first != oc.then &&
+				w.willRun(o.First, o.FirstAction) {
+				if w.dropOutside(oc.then, w.primarySet(oc.first, ""), fmt.Sprintf("order %s: no instance of interleaved %s on the node", o.ID, o.First)) {
+					changed = true
+				}
+			}
 			if w.willRun(o.First, o.FirstAction) {
 				// A `first` left failed where it runs (its recovery is
 				// blocked) will not start: a `then` that is not running
@@ -913,6 +923,14 @@ func (w *world) applyOrderRunnability() {
 			// `then` that runs keeps running (Pacemaker's
 			// bug-5014-A-stop-B-started).
 			if !o.Symmetrical && w.runsNow(o.Then) {
+				continue
+			}
+			// Only `then`'s promote is ordered: it is not promoted, and
+			// runs unpromoted (Pacemaker makes the promote unrunnable).
+			if o.ThenAction == OpPromote {
+				if w.unpromote(oc.then, fmt.Sprintf("order %s: %s will not be %s", o.ID, o.First, map[string]string{OpStart: "running", OpPromote: "promoted"}[o.FirstAction])) {
+					changed = true
+				}
 				continue
 			}
 			if w.stopRsc(o.Then, fmt.Sprintf("order %s: %s will not be %s", o.ID, o.First, map[string]string{OpStart: "running", OpPromote: "promoted"}[o.FirstAction])) {
@@ -940,6 +958,22 @@ func (w *world) applyOrderRunnability() {
 			}
 		}
 	}
+}
+
+// unpromote keeps the instances of u (not its pinned ones) unpromoted; it
+// reports whether anything changed.
+func (w *world) unpromote(u *unit, reason string) bool {
+	changed := false
+	for i := range u.inst {
+		if u.inst[i].fixed == "" && u.inst[i].role == cib.RolePromoted {
+			u.inst[i].role = cib.RoleUnpromoted
+			changed = true
+		}
+	}
+	if changed {
+		u.promoResult += "; no promotion: " + reason
+	}
+	return changed
 }
 
 // dropOutside stops what of u is placed outside set (not its pinned
