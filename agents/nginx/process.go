@@ -13,6 +13,8 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
+	"github.com/paceline/paceline/proc"
 )
 
 // This file holds the agent's dealings with processes: nginx's command
@@ -29,50 +31,15 @@ type master struct {
 // same reports whether m still runs: its PID is alive and was started
 // when m was.
 func (m *master) same() bool {
-	st, err := readStat(m.Pid)
+	st, err := proc.ReadStat(m.Pid)
 	return err == nil && st.State != 'Z' && st.State != 'X' && st.Start == m.Start
 }
 
-// procInfo is what /proc/PID/stat says about a process.
-type procInfo struct {
-	Comm  string
-	State byte // R, S, D, Z, T, ...
-	Ppid  int
-	Pgrp  int
-	Start uint64 // start time after boot, in clock ticks
-}
-
-// readStat reads /proc/PID/stat; fs.ErrNotExist when there is no such
-// process.
-func readStat(pid int) (procInfo, error) {
-	b, err := os.ReadFile(filepath.Join("/proc", strconv.Itoa(pid), "stat"))
-	if err != nil {
-		return procInfo{}, err
-	}
-	// pid (comm) state ppid pgrp ...; comm may hold spaces and ')'.
-	s := string(b)
-	open, end := strings.IndexByte(s, '('), strings.LastIndexByte(s, ')')
-	if open < 0 || end < open {
-		return procInfo{}, fmt.Errorf("/proc/%d/stat: unexpected format", pid)
-	}
-	f := strings.Fields(s[end+1:])
-	// f[0] is field 3 of proc(5): state, ppid, pgrp, ..., starttime (22).
-	if len(f) < 20 || len(f[0]) != 1 {
-		return procInfo{}, fmt.Errorf("/proc/%d/stat: unexpected format", pid)
-	}
-	ppid, err1 := strconv.Atoi(f[1])
-	pgrp, err2 := strconv.Atoi(f[2])
-	start, err3 := strconv.ParseUint(f[19], 10, 64)
-	if err1 != nil || err2 != nil || err3 != nil {
-		return procInfo{}, fmt.Errorf("/proc/%d/stat: unexpected format", pid)
-	}
-	return procInfo{Comm: s[open+1 : end], State: f[0][0], Ppid: ppid, Pgrp: pgrp, Start: start}, nil
-}
-
+// proc.Stat is what /proc/PID/stat says about a process.
 // isNginx reports whether a process is an nginx of this binary: its
 // command name is the binary's (the kernel keeps 15 bytes of it), or its
 // title is nginx's ("nginx: master process ...").
-func isNginx(pid int, st procInfo, binary string) bool {
+func isNginx(pid int, st proc.Stat, binary string) bool {
 	comm := filepath.Base(binary)
 	if len(comm) > 15 {
 		comm = comm[:15]
@@ -111,7 +78,7 @@ func readMaster(pidFile, binary string) (pidState, error) {
 	if err != nil || pid <= 0 {
 		return pidState{Why: fmt.Sprintf("pid file %s holds no PID (%.20q)", pidFile, s)}, nil
 	}
-	st, err := readStat(pid)
+	st, err := proc.ReadStat(pid)
 	switch {
 	case errors.Is(err, fs.ErrNotExist):
 		return pidState{Why: fmt.Sprintf("pid %d (from %s) is gone", pid, pidFile)}, nil
@@ -138,7 +105,7 @@ func childrenOf(pid int) []int {
 		if err != nil {
 			continue
 		}
-		if st, err := readStat(p); err == nil && st.Ppid == pid && st.State != 'Z' {
+		if st, err := proc.ReadStat(p); err == nil && st.Ppid == pid && st.State != 'Z' {
 			out = append(out, p)
 		}
 	}
@@ -267,7 +234,7 @@ func (m *master) kill() ([]*master, error) {
 	}
 	var children []*master
 	for _, p := range childrenOf(m.Pid) {
-		if st, err := readStat(p); err == nil {
+		if st, err := proc.ReadStat(p); err == nil {
 			children = append(children, &master{Pid: p, Pgrp: st.Pgrp, Start: st.Start})
 		}
 		_ = syscall.Kill(p, syscall.SIGKILL)

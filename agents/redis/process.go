@@ -13,6 +13,8 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
+	"github.com/paceline/paceline/proc"
 )
 
 // This file holds the agent's dealings with the redis-server process:
@@ -20,40 +22,17 @@ import (
 // to a PID read from the pid file and checked to be redis-server, never
 // by name.
 
-// proc is a running redis-server.
-type proc struct {
+// server is a running redis-server.
+type server struct {
 	Pid   int
 	Start uint64 // its start time (/proc/PID/stat), which tells it from a later process with its PID
 }
 
 // alive reports whether p still runs: its PID is alive and was started
 // when p was.
-func (p *proc) alive() bool {
-	comm, state, start, err := readStat(p.Pid)
-	_ = comm
-	return err == nil && state != 'Z' && state != 'X' && start == p.Start
-}
-
-// readStat reads a process's command name, state and start time.
-func readStat(pid int) (comm string, state byte, start uint64, err error) {
-	b, err := os.ReadFile(filepath.Join("/proc", strconv.Itoa(pid), "stat"))
-	if err != nil {
-		return "", 0, 0, err
-	}
-	s := string(b)
-	open, end := strings.IndexByte(s, '('), strings.LastIndexByte(s, ')')
-	if open < 0 || end < open {
-		return "", 0, 0, fmt.Errorf("/proc/%d/stat: unexpected format", pid)
-	}
-	f := strings.Fields(s[end+1:])
-	if len(f) < 20 || len(f[0]) != 1 {
-		return "", 0, 0, fmt.Errorf("/proc/%d/stat: unexpected format", pid)
-	}
-	start, err = strconv.ParseUint(f[19], 10, 64)
-	if err != nil {
-		return "", 0, 0, fmt.Errorf("/proc/%d/stat: unexpected format", pid)
-	}
-	return s[open+1 : end], f[0][0], start, nil
+func (p *server) alive() bool {
+	st, err := proc.ReadStat(p.Pid)
+	return err == nil && !st.Gone() && st.Start == p.Start
 }
 
 // isRedis reports whether a process is a redis-server: its command
@@ -74,7 +53,7 @@ func isRedis(pid int, comm, binary string) bool {
 // readPid reads the pid file and checks that it names a live
 // redis-server; nil (with the reason) when not. Only an unreadable pid
 // file is an error.
-func readPid(pidFile, binary string) (*proc, string, error) {
+func readPid(pidFile, binary string) (*server, string, error) {
 	b, err := os.ReadFile(pidFile)
 	switch {
 	case errors.Is(err, fs.ErrNotExist):
@@ -87,22 +66,22 @@ func readPid(pidFile, binary string) (*proc, string, error) {
 	if err != nil || pid <= 0 {
 		return nil, fmt.Sprintf("pid file %s holds no PID (%.20q)", pidFile, s), nil
 	}
-	comm, state, start, err := readStat(pid)
+	st, err := proc.ReadStat(pid)
 	switch {
 	case errors.Is(err, fs.ErrNotExist):
 		return nil, fmt.Sprintf("pid %d (from %s) is gone", pid, pidFile), nil
 	case err != nil:
 		return nil, "", err
-	case state == 'Z' || state == 'X':
+	case st.Gone():
 		return nil, fmt.Sprintf("pid %d (from %s) has exited", pid, pidFile), nil
-	case !isRedis(pid, comm, binary):
-		return nil, fmt.Sprintf("pid %d (from %s) is %q, not redis-server", pid, pidFile, comm), nil
+	case !isRedis(pid, st.Comm, binary):
+		return nil, fmt.Sprintf("pid %d (from %s) is %q, not redis-server", pid, pidFile, st.Comm), nil
 	}
-	return &proc{Pid: pid, Start: start}, "", nil
+	return &server{Pid: pid, Start: st.Start}, "", nil
 }
 
 // signal sends sig to p unless it is gone.
-func (p *proc) signal(sig syscall.Signal) error {
+func (p *server) signal(sig syscall.Signal) error {
 	if !p.alive() {
 		return nil
 	}
@@ -113,7 +92,7 @@ func (p *proc) signal(sig syscall.Signal) error {
 }
 
 // waitGone polls until p is gone (true), until, or ctx's end.
-func waitGone(ctx context.Context, p *proc, until time.Time) bool {
+func waitGone(ctx context.Context, p *server, until time.Time) bool {
 	for {
 		if !p.alive() {
 			return true

@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/paceline/paceline/agents/ocf"
+	"github.com/paceline/paceline/proc"
 )
 
 // store is an in-memory stand-in for the cluster's transient attributes,
@@ -445,10 +446,8 @@ func TestBadParameters(t *testing.T) {
 		t.Errorf("stop with bad parameters while redis runs: rc %d %q", rc, out)
 	}
 	// Gone, or a zombie of this test process (signal 0 would succeed on it).
-	if b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid)); err == nil {
-		if _, rest, _ := strings.Cut(string(b), ") "); !strings.HasPrefix(rest, "Z") {
-			t.Errorf("redis-server pid %d still runs after the stop: %s", pid, b)
-		}
+	if st, err := proc.ReadStat(pid); err == nil && !st.Gone() {
+		t.Errorf("redis-server pid %d still runs after the stop: %+v", pid, st)
 	}
 	// A base configuration redis refuses: rc 6 with redis's reason.
 	base := filepath.Join(t.TempDir(), "base.conf")
