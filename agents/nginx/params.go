@@ -91,7 +91,7 @@ func parseConfig(a *ocf.Action, pidDir string) (*config, error) {
 	}
 	c.Options = opts
 	if len(errs) > 0 {
-		return c, fmt.Errorf("nginx %s: %s", instanceName(a), strings.Join(errs, "; "))
+		return c, fmt.Errorf("nginx %s: %s", a.InstanceName(), strings.Join(errs, "; "))
 	}
 	return c, nil
 }
@@ -100,13 +100,6 @@ func parseConfig(a *ocf.Action, pidDir string) (*config, error) {
 // the pid file and binary that a stop or a probe needs to find nginx.
 func (c *config) findable() bool {
 	return filepath.IsAbs(c.Binary) && checkPidPath(c.PidFile) == nil
-}
-
-func instanceName(a *ocf.Action) string {
-	if a.Instance == "" {
-		return "(no instance name)"
-	}
-	return a.Instance
 }
 
 // checkPidPath accepts an absolute path that can be written into an

@@ -147,3 +147,12 @@ type Attrs interface {
 	// Attrs is every node's attributes, by node name.
 	Attrs() map[string]map[string]string
 }
+
+// InstanceName is the instance name for messages: "(no instance name)"
+// when the caller gave none.
+func (a *Action) InstanceName() string {
+	if a.Instance == "" {
+		return "(no instance name)"
+	}
+	return a.Instance
+}

@@ -162,7 +162,7 @@ func parseConfig(a *ocf.Action, runBase, dataBase string) (*config, error) {
 		c.RunDir = filepath.Join(runBase, "redis-"+name)
 	}
 	if len(errs) > 0 {
-		return c, fmt.Errorf("redis %s: %s", instanceName(a), strings.Join(errs, "; "))
+		return c, fmt.Errorf("redis %s: %s", a.InstanceName(), strings.Join(errs, "; "))
 	}
 	return c, nil
 }
@@ -172,13 +172,6 @@ func parseConfig(a *ocf.Action, runBase, dataBase string) (*config, error) {
 // redis-server this agent started.
 func (c *config) findable() bool {
 	return c.Rsc != "" && checkPath(c.RunDir) == nil && checkPath(c.Binary) == nil
-}
-
-func instanceName(a *ocf.Action) string {
-	if a.Instance == "" {
-		return "(no instance name)"
-	}
-	return a.Instance
 }
 
 // checkPath accepts an absolute path that can go into a redis
