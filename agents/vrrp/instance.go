@@ -453,7 +453,6 @@ func (u *unit) handle(ctx context.Context, ev event) {
 	if ev.done != nil {
 		close(ev.done)
 	}
-	in.publish()
 }
 
 // setFault records a fault source (why != "") or clears it, and tells
