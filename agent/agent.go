@@ -50,6 +50,7 @@ type Agent struct {
 	ping            *pinger
 	ln              net.Listener
 	srv             *http.Server
+	obs             *observer // the opt-in metrics and web listener (observe.go)
 
 	ctx    context.Context
 	cancel context.CancelFunc
@@ -116,6 +117,18 @@ func Start(cfg Config, log *slog.Logger, opt Options) (*Agent, error) {
 		}
 	}
 	if err := a.listen(); err != nil {
+		a.cancel()
+		a.lrm.Close()
+		a.stopMembership(false)
+		a.store.Close()
+		if wd != nil {
+			_, _ = wd.Write([]byte{'V'})
+			_ = wd.Close()
+		}
+		return nil, err
+	}
+	if err := a.startObserver(); err != nil {
+		_ = a.ln.Close()
 		a.cancel()
 		a.lrm.Close()
 		a.stopMembership(false)
@@ -228,6 +241,7 @@ func (a *Agent) Config() Config { return a.cfg }
 func (a *Agent) Stop() {
 	a.cancel()
 	<-a.done
+	a.stopObserver()
 	if a.srv != nil {
 		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 		_ = a.srv.Shutdown(ctx)

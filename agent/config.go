@@ -68,6 +68,24 @@ type Config struct {
 	// Watchdog is a hardware watchdog fed while this node may run
 	// resources (watchdog.go).
 	Watchdog WatchdogSettings `yaml:"watchdog,omitempty"`
+	// HTTP is the opt-in TCP listener for Prometheus metrics and the web
+	// view (observe.go); off unless http.listen is set.
+	HTTP HTTPSettings `yaml:"http,omitempty"`
+}
+
+// HTTPSettings configure the observation listener: read-only, never the
+// configuration API (that stays on the unix socket).
+type HTTPSettings struct {
+	// Listen is host:port, for example 127.0.0.1:9650; empty turns the
+	// listener off.
+	Listen string `yaml:"listen,omitempty"`
+	// TokenFile names a file holding a bearer token: when set, every
+	// request must carry it (Authorization: Bearer, or the web view's
+	// login). Relative to the config file's directory.
+	TokenFile string `yaml:"token-file,omitempty"`
+	// MetricsPublic leaves /metrics open when a token is set (a Prometheus
+	// that scrapes without credentials); the web view still needs the token.
+	MetricsPublic bool `yaml:"metrics-public,omitempty"`
 }
 
 // ResourceSettings tune the node's resource manager (lrm).
@@ -110,7 +128,7 @@ func LoadConfig(path string) (*Config, error) {
 		return nil, fmt.Errorf("node config %s: %w", path, err)
 	}
 	dir := filepath.Dir(path)
-	for _, p := range []*string{&c.DataDir, &c.APISocket, &c.TLS.CA, &c.TLS.Cert, &c.TLS.Key} {
+	for _, p := range []*string{&c.DataDir, &c.APISocket, &c.TLS.CA, &c.TLS.Cert, &c.TLS.Key, &c.HTTP.TokenFile} {
 		if *p != "" && !filepath.IsAbs(*p) {
 			*p = filepath.Join(dir, *p)
 		}
@@ -136,13 +154,13 @@ func (c *Config) Validate() error {
 	need(c.TLS.CA, "tls.ca")
 	need(c.TLS.Cert, "tls.cert")
 	need(c.TLS.Key, "tls.key")
-	for _, a := range []struct{ name, v string }{{"bind", c.Bind}, {"advertise", c.Advertise}} {
+	for _, a := range []struct{ name, v string }{{"bind", c.Bind}, {"advertise", c.Advertise}, {"http.listen", c.HTTP.Listen}} {
 		if a.v == "" {
 			continue
 		}
 		if _, port, err := net.SplitHostPort(a.v); err != nil {
 			errs = append(errs, fmt.Errorf("%s %q: want host:port", a.name, a.v))
-		} else if n, err := strconv.Atoi(port); err != nil || n <= 0 || n > 65535 {
+		} else if n, err := strconv.Atoi(port); err != nil || n < 0 || n > 65535 || (n == 0 && a.name != "http.listen") {
 			errs = append(errs, fmt.Errorf("%s %q: bad port", a.name, a.v))
 		}
 	}
