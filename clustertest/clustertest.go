@@ -29,6 +29,11 @@ type Options struct {
 	LogLevel slog.Level
 	// Manage turns the controller on in every agent (resources.manage).
 	Manage bool
+	// HTTP opens every agent's observation listener (metrics, web view)
+	// on its 127.0.x.y address, port 0: Agent.ObserveAddr tells where.
+	// HTTPToken, if set, is written to a token file they all require.
+	HTTP      bool
+	HTTPToken string
 }
 
 // Cluster is a set of in-process agents.
@@ -149,6 +154,16 @@ func (c *Cluster) Start(i int) {
 	}
 	manage := c.opts.Manage
 	cfg.Resources.Manage = &manage
+	if c.opts.HTTP {
+		host, _, _ := net.SplitHostPort(cfg.Bind)
+		cfg.HTTP.Listen = net.JoinHostPort(host, "0")
+		if c.opts.HTTPToken != "" {
+			cfg.HTTP.TokenFile = filepath.Join(c.Dir, "http-token")
+			if err := os.WriteFile(cfg.HTTP.TokenFile, []byte(c.opts.HTTPToken+"\n"), 0o600); err != nil {
+				c.t.Fatal(err)
+			}
+		}
+	}
 	log := slog.New(slog.NewTextHandler(testWriter{c.t, c.quiet}, &slog.HandlerOptions{Level: c.logLevel()}))
 	a, err := agent.Start(*cfg, log, c.opts.Agent)
 	if err != nil {
