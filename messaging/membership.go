@@ -151,6 +151,12 @@ func Start(opts Options) (*Membership, error) {
 	t := opts.Timing
 	c.ProbeInterval, c.ProbeTimeout, c.GossipInterval = t.ProbeInterval, t.ProbeTimeout, t.GossipInterval
 	c.SuspicionMult, c.PushPullInterval = t.SuspicionMult, t.PushPull
+	// No LZW: our packets are small (a heartbeat is a few bytes, 40 a
+	// second in the fast profile), and memberlist's compression allocates
+	// a fresh LZW writer and its tables per packet: it was most of an idle
+	// node's allocations (scripts/bench-idle.sh). Receivers still accept
+	// compressed packets from nodes that send them.
+	c.EnableCompression = false
 	if len(opts.Keys) > 0 {
 		ring, err := memberlist.NewKeyring(opts.Keys, opts.Keys[0])
 		if err != nil {

@@ -18,7 +18,7 @@ local_cluster() {
   local dir=$1 n=$2 port specs=() i
   port=$(free_port)
   for i in $(seq 1 "$n"); do specs+=("n$i=127.0.0.$i:$port"); done
-  "$BIN" cluster init --dir "$dir" --local --name demo "${specs[@]}" >/dev/null
+  "$BIN" cluster init --dir "$dir" --local --name demo ${TIMING:+--timing "$TIMING"} "${specs[@]}" >/dev/null
   for i in $(seq 1 "$n"); do start_node "$dir" "n$i"; done
   wait_leader "$dir" n1
 }
