@@ -6,13 +6,10 @@ package agent
 import (
 	"context"
 	"errors"
-	"fmt"
 	"log/slog"
 	"net"
 	"net/http"
 	"os"
-	"os/user"
-	"path/filepath"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -51,6 +48,7 @@ type Agent struct {
 	ln              net.Listener
 	srv             *http.Server
 	obs             *observer // the opt-in metrics and web listener (observe.go)
+	metrics         *metrics  // Prometheus registry and event counters (metrics.go)
 
 	ctx    context.Context
 	cancel context.CancelFunc
@@ -83,11 +81,14 @@ func Start(cfg Config, log *slog.Logger, opt Options) (*Agent, error) {
 	}
 	timing, _ := raftstore.TimingProfile(cfg.Timing)
 	a := &Agent{cfg: cfg, log: log, started: time.Now()}
+	if a.metrics, err = newMetrics(a); err != nil {
+		return nil, err
+	}
 	a.store, err = raftstore.Open(raftstore.Options{
 		Name: cfg.Name, DataDir: cfg.DataDir, Bind: cfg.Bind, Advertise: cfg.AdvertiseAddr(),
 		TLS: tlsConf, Bootstrap: cfg.Peers, Join: cfg.Join, MaxVoters: cfg.MaxVoters,
 		Timing: timing, SnapshotThreshold: opt.SnapshotThreshold, TrailingLogs: opt.TrailingLogs,
-		Logger: log,
+		Logger: log, OnApply: a.metrics.raftApply,
 	})
 	if err != nil {
 		return nil, err
@@ -103,9 +104,10 @@ func Start(cfg Config, log *slog.Logger, opt Options) (*Agent, error) {
 	a.lrm = a.newLRM(a.ctx)
 	a.alerts = a.newAlerts() // alerts.go
 	a.node = &crm.NodeExecutor{LRM: a.lrm, Config: a.store.Config, MayStart: a.mayStart}
-	a.ctl = crm.New(cluster{a}, crm.Options{Log: log})
+	a.ctl = crm.New(meteredCluster{cluster{a}, a.metrics}, crm.Options{Log: log, OnTransition: a.metrics.transition})
 	a.fence = a.newFenceState()
 	a.registerLRMRPCs()
+	a.registerWebRPCs() // web view: this node's transitions as DC (webstate.go)
 	var wd *os.File
 	if cfg.Watchdog.Device != "" {
 		if wd, err = openWatchdog(cfg.Watchdog, log); err != nil {
@@ -139,13 +141,14 @@ func Start(cfg Config, log *slog.Logger, opt Options) (*Agent, error) {
 		}
 		return nil, err
 	}
-	a.srv = &http.Server{Handler: a.routes(), ReadHeaderTimeout: 10 * time.Second}
+	a.srv = &http.Server{Handler: a.routes(), ReadHeaderTimeout: 10 * time.Second, ConnContext: peerContext} // peerContext: audit.go
 	go func() {
 		if err := a.srv.Serve(a.ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
 			log.Error("api server stopped", "err", err)
 		}
 	}()
 	a.ping = &pinger{a: a, kick: make(chan struct{}, 1)}
+	a.metrics.start() // the state collector may read the agent from now
 	a.done = make(chan struct{})
 	go func() {
 		defer close(a.done)
@@ -166,38 +169,12 @@ func Start(cfg Config, log *slog.Logger, opt Options) (*Agent, error) {
 	return a, nil
 }
 
-// listen opens the API socket: mode 0600, or 0660 for APISocketGroup.
+// listen opens the API socket: mode 0600, or 0660 for APISocketGroup, in
+// a directory checked safe (socket.go).
 func (a *Agent) listen() error {
-	path := a.cfg.APISocket
-	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-		return fmt.Errorf("api socket dir: %w", err)
-	}
-	if c, err := net.Dial("unix", path); err == nil {
-		_ = c.Close()
-		return fmt.Errorf("api socket %s: another agent is listening there", path)
-	}
-	_ = os.Remove(path)
-	ln, err := net.Listen("unix", path)
+	ln, err := openAPISocket(a.cfg.APISocket, a.cfg.APISocketGroup, a.log)
 	if err != nil {
-		return fmt.Errorf("api socket: %w", err)
-	}
-	mode := os.FileMode(0o600)
-	if a.cfg.APISocketGroup != "" {
-		g, err := user.LookupGroup(a.cfg.APISocketGroup)
-		if err != nil {
-			_ = ln.Close()
-			return fmt.Errorf("api-socket-group: %w", err)
-		}
-		gid, _ := strconv.Atoi(g.Gid)
-		if err := os.Chown(path, -1, gid); err != nil {
-			_ = ln.Close()
-			return fmt.Errorf("api socket group: %w", err)
-		}
-		mode = 0o660
-	}
-	if err := os.Chmod(path, mode); err != nil {
-		_ = ln.Close()
-		return fmt.Errorf("api socket mode: %w", err)
+		return err
 	}
 	a.ln = ln
 	return nil
@@ -212,9 +189,12 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger) error {
 		return err
 	}
 	defer a.Stop()
+	sd := a.notifySystemd(ctx) // sdnotify.go: READY=1, STATUS=, WATCHDOG=1; nothing without NOTIFY_SOCKET
+	defer sd.close()
 	select {
 	case <-ctx.Done():
 		a.log.Info("stopping")
+		sd.stopping("stopping: this node's resources first, then leaving the cluster")
 		if a.cfg.Resources.Managed() {
 			// A clean stop takes this node's resources down first (the
 			// others recover them once its lease has run out).

@@ -26,6 +26,7 @@ const alertDrain = 10 * time.Second
 func (a *Agent) newAlerts() *alerts.Runner {
 	r := alerts.New(alerts.Options{Config: a.store.Config, Version: Version, Log: a.log})
 	a.lrm.OnResult(func(c lrm.Completion) {
+		a.metrics.operation(c) // metrics.go
 		if ev, ok := alerts.ResourceEvent(c); ok {
 			r.Notify(ev)
 		}

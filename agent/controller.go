@@ -36,7 +36,12 @@ func (c cluster) Config() *cib.Config { return c.a.store.Config() }
 // no majority, so no leader), the node that won the tiebreak and so has
 // quorum alone, for its partition, on its last committed configuration
 // (shared/DESIGN.md, DC election). Its term is raft's current one, which
-// only grows.
+// only grows — except that a node whose raft state was discarded on
+// rejoining (removed while it was down) starts again from term 0, while
+// its executor may already have obeyed the peer's orders of a later term
+// and would refuse its own DC's as older (seen in `make chaos`: the VIP
+// stayed down while the fenced peer was). So the term is at least the
+// newest one this node's executor has obeyed.
 func (c cluster) DC() (uint64, bool) {
 	info := c.a.store.Info()
 	if c.a.store.IsLeader() {
@@ -54,7 +59,13 @@ func (c cluster) DC() (uint64, bool) {
 			return 0, false // the peer is there: raft will elect a leader
 		}
 	}
-	return info.Term, true
+	term := info.Term
+	if c.a.node != nil {
+		if floor, _ := c.a.node.Term(); floor > term {
+			term = floor
+		}
+	}
+	return term, true
 }
 
 // Membership maps gossip states to the scheduler's: alive and suspect are

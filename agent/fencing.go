@@ -153,6 +153,7 @@ func (a *Agent) runFence(ctx context.Context, o fenceOrder) fencing.Op {
 	default:
 		op = a.fence.fencer.Fence(ctx, fencing.FenceRequest{Target: o.Target, Action: o.Action, Origin: o.Origin, Delayed: o.Delayed, ExtraDelay: o.ExtraDelay})
 	}
+	a.metrics.fenced(op) // metrics.go: counted where it ran
 	a.fence.markFenced(op)
 	a.broadcastFence(op)
 	a.ctl.Poke()
@@ -223,34 +224,12 @@ func (a *Agent) fenceHistory(ctx context.Context) []fencing.Op {
 	for _, op := range a.fence.fencer.History() {
 		byID[op.ID] = op
 	}
-	if a.ms != nil {
-		var mu sync.Mutex
-		var wg sync.WaitGroup
-		for _, m := range a.ms.Members() {
-			if m.Name == a.cfg.Name || m.State != messaging.Alive {
-				continue
+	for _, ops := range askAlivePeers[[]fencing.Op](ctx, a, "fencing.history", 2*time.Second) {
+		for _, op := range ops {
+			if cur, ok := byID[op.ID]; !ok || (cur.State == fencing.Pending && op.State != fencing.Pending) {
+				byID[op.ID] = op
 			}
-			addr, err := a.addrOf(m.Name)
-			if err != nil {
-				continue
-			}
-			wg.Go(func() {
-				cctx, cancel := context.WithTimeout(ctx, 2*time.Second)
-				defer cancel()
-				var ops []fencing.Op
-				if err := a.store.Call(cctx, addr, "fencing.history", struct{}{}, &ops); err != nil {
-					return
-				}
-				mu.Lock()
-				defer mu.Unlock()
-				for _, op := range ops {
-					if cur, ok := byID[op.ID]; !ok || (cur.State == fencing.Pending && op.State != fencing.Pending) {
-						byID[op.ID] = op
-					}
-				}
-			})
 		}
-		wg.Wait()
 	}
 	out := make([]fencing.Op, 0, len(byID))
 	for _, op := range byID {

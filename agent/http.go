@@ -34,7 +34,8 @@ func (a *Agent) routes() http.Handler {
 	mux.HandleFunc("GET /v1/stonith/history", a.getFenceHistory)
 	mux.HandleFunc("POST /v1/quorum/unblock", a.postQuorumUnblock)
 	mux.HandleFunc("GET /v1/vrrp/status", a.getVRRPStatus)
-	return mux
+	mux.HandleFunc("GET /v1/audit", a.getAudit)
+	return a.audited(mux) // audit.go
 }
 
 func (a *Agent) getConfig(w http.ResponseWriter, _ *http.Request) {
@@ -69,6 +70,10 @@ func (a *Agent) postCommand(w http.ResponseWriter, r *http.Request) {
 	}
 	var res *raftstore.Result
 	dry := r.URL.Query().Get("dry-run") != ""
+	noteCommand(r, req.Type, cmd, dry)    // audit.go
+	if !dry && a.refuseReadOnly(w, cmd) { // readonly.go: fail fast, not at the apply timeout
+		return
+	}
 	if dry {
 		res, err = a.store.DryRun(cmd)
 	} else {

@@ -9,12 +9,22 @@ import (
 	"os"
 	"strings"
 	"time"
+
+	"golang.org/x/net/netutil"
 )
 
 // The observation listener (http.listen in the node config) serves what an
 // operator watches: /metrics for Prometheus (metrics.go) and the read-only
 // web view (web.go). It never serves the configuration API: writes go
 // through the unix socket only, whose permissions say who may write.
+
+// The observation listener's limits: a request body (the web view's login
+// form is the only one), and connections served at once (each open web
+// view holds one for its event stream).
+const (
+	observeMaxBody  = 64 << 10
+	observeMaxConns = 256
+)
 
 // observer is the running observation listener.
 type observer struct {
@@ -34,7 +44,9 @@ func (a *Agent) startObserver() error {
 	}
 	mux := http.NewServeMux()
 	a.registerMetrics(mux)
-	a.registerWeb(mux)
+	if err := a.registerWeb(mux, token); err != nil {
+		return err
+	}
 	ln, err := net.Listen("tcp", a.cfg.HTTP.Listen)
 	if err != nil {
 		return fmt.Errorf("http.listen: %w", err)
@@ -43,13 +55,20 @@ func (a *Agent) startObserver() error {
 	if token != "" {
 		h = requireToken(token, a.cfg.HTTP.MetricsPublic, mux)
 	}
-	a.obs = &observer{ln: ln, srv: &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second, MaxHeaderBytes: 16 << 10}}
+	// Limits (docs/hardening.md): request bodies, connections at once (more
+	// wait in the kernel's backlog), idle keep-alives.
+	h = http.MaxBytesHandler(h, observeMaxBody)
+	ln = netutil.LimitListener(ln, observeMaxConns)
+	a.obs = &observer{ln: ln, srv: &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second, MaxHeaderBytes: 16 << 10, IdleTimeout: 2 * time.Minute}}
 	go func() {
 		if err := a.obs.srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
 			a.log.Error("http listener stopped", "err", err)
 		}
 	}()
 	a.log.Info("http listener", "addr", ln.Addr().String(), "token", token != "")
+	if tcp, ok := ln.Addr().(*net.TCPAddr); ok && token == "" && !tcp.IP.IsLoopback() {
+		a.log.Warn("http listener without http.token-file on a non-loopback address: whoever reaches it sees the cluster (docs/web.md)", "addr", ln.Addr().String())
+	}
 	return nil
 }
 

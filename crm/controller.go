@@ -68,6 +68,10 @@ type Options struct {
 	// HistoryTimeout bounds collecting one node's history (default 2 s).
 	HistoryTimeout time.Duration
 	Log            *slog.Logger
+	// OnTransition, if set, is told of every scheduler run this node
+	// makes as DC, once it has ended (Actions 0: nothing to do). It is
+	// called from the controller's loop and must not block (metrics).
+	OnTransition func(Transition)
 }
 
 // Controller runs on every node; while its node is the DC it schedules
@@ -83,7 +87,10 @@ type Controller struct {
 
 	mu   sync.Mutex
 	last Transition
-	seq  int
+	// recent are the last transitions this node ran as DC, oldest first
+	// (at most recentTransitions): the web view lists them.
+	recent []Transition
+	seq    int
 	// known is each node's last collected LRM history, and sent what the
 	// DC has started or promoted there since: what an unclean node may
 	// still be running.
@@ -108,6 +115,8 @@ type Transition struct {
 	TookMS    float64   `json:"took-ms"`
 	Warnings  []string  `json:"warnings,omitempty"`
 	ScheduleM float64   `json:"schedule-ms"`
+	// Ops are the plan's actions (rsc_op_interval on node).
+	Ops []string `json:"ops,omitempty"`
 }
 
 // New makes a controller.
@@ -155,6 +164,16 @@ func (c *Controller) Last() Transition {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	return c.last
+}
+
+// recentTransitions is how many transitions Recent keeps.
+const recentTransitions = 20
+
+// Recent returns the last transitions this node ran as DC, oldest first.
+func (c *Controller) Recent() []Transition {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return slices.Clone(c.recent)
 }
 
 // snapshot is what, when it changes, makes the DC schedule without being
@@ -308,6 +327,9 @@ func (c *Controller) transition(ctx context.Context, term uint64) bool {
 		c.record(tr, started)
 		return false
 	}
+	for _, act := range plan.Actions {
+		tr.Ops = append(tr.Ops, act.String())
+	}
 	c.log.Info("transition", "seq", tr.Seq, "term", term, "actions", len(plan.Actions), "epoch", cfg.Epoch)
 	// A poke during the transition aborts it: the rest of the graph is
 	// not dispatched, and the scheduler runs again.
@@ -377,7 +399,16 @@ func (c *Controller) record(tr Transition, started time.Time) {
 	tr.TookMS = float64(time.Since(started).Microseconds()) / 1000
 	c.mu.Lock()
 	c.last = tr
+	if tr.Actions > 0 { // a run with nothing to do is no transition worth listing
+		if len(c.recent) == recentTransitions {
+			c.recent = slices.Delete(c.recent, 0, 1)
+		}
+		c.recent = append(c.recent, tr)
+	}
 	c.mu.Unlock()
+	if c.opt.OnTransition != nil {
+		c.opt.OnTransition(tr)
+	}
 }
 
 // forget drops what the DC knew of the nodes.

@@ -97,8 +97,18 @@ func (m *Membership) mergeAttr(u attrUpdate) bool {
 	if u.Node == m.opts.Name {
 		return false // only we write our own attributes
 	}
+	if why := attrProblem(u.Node, u.Name, u.Val); why != "" { // limits.go
+		m.drop(why, "node", u.Node)
+		return false
+	}
 	na := m.attrs[u.Node]
 	switch {
+	case na == nil && !m.trackable(u.Node, len(m.attrs)):
+		m.drop("attributes of an unknown node: table full", "node", u.Node)
+		return false
+	case na != nil && u.Inc == na.Inc && len(na.Attrs) >= maxAttrsPerNode && !hasAttr(na, u.Name):
+		m.drop("too many attributes for one node", "node", u.Node)
+		return false
 	case na == nil || u.Inc > na.Inc:
 		na = &nodeAttrs{Inc: u.Inc, Attrs: map[string]AttrValue{}}
 		m.attrs[u.Node] = na
@@ -118,6 +128,12 @@ func (m *Membership) dropStaleAttrs(node string, inc uint64) {
 	if na := m.attrs[node]; na != nil && node != m.opts.Name && inc > na.Inc {
 		m.attrs[node] = &nodeAttrs{Inc: inc, Attrs: map[string]AttrValue{}}
 	}
+}
+
+// hasAttr reports whether a node's table has the attribute already.
+func hasAttr(na *nodeAttrs, name string) bool {
+	_, ok := na.Attrs[name]
+	return ok
 }
 
 type attrBroadcast struct {
@@ -147,27 +163,39 @@ func (d *delegate) NotifyMsg(b []byte) {
 	if len(b) < 2 {
 		return
 	}
-	if b[0] == msgHeartbeat {
-		(*Membership)(d).heard(string(b[1:]))
-		return
-	}
-	if b[0] == msgLeave {
-		m := (*Membership)(d)
+	m := (*Membership)(d)
+	if b[0] == msgHeartbeat || b[0] == msgLeave {
 		name := string(b[1:])
+		if !nameOK(name) {
+			m.drop("bad node name in a heartbeat or leave", "len", len(name))
+			return
+		}
+		if b[0] == msgHeartbeat {
+			m.heard(name)
+			return
+		}
 		m.mu.Lock()
-		m.leaving[name] = true
+		if m.leaving[name] || m.trackable(name, len(m.leaving)) {
+			m.leaving[name] = true
+		} else {
+			m.drop("leave from an unknown node: table full", "node", name)
+		}
 		m.mu.Unlock()
 		return
 	}
 	if b[0] != msgAttr {
+		m.drop("unknown message type", "type", b[0])
+		return
+	}
+	if len(b) > maxAttrMsg {
+		m.drop("attribute message too large", "bytes", len(b))
 		return
 	}
 	var u attrUpdate
 	if err := json.Unmarshal(b[1:], &u); err != nil {
-		d.log.Warn("bad attribute message", "err", err)
+		m.drop("bad attribute message", "err", err)
 		return
 	}
-	m := (*Membership)(d)
 	m.mu.Lock()
 	fresh := m.mergeAttr(u)
 	if fresh {
@@ -199,12 +227,16 @@ func (d *delegate) LocalState(bool) []byte {
 }
 
 func (d *delegate) MergeRemoteState(buf []byte, _ bool) {
-	var all map[string]nodeAttrs
-	if err := json.Unmarshal(buf, &all); err != nil {
-		d.log.Warn("bad attribute state from a peer", "err", err)
+	m := (*Membership)(d)
+	if len(buf) > maxAttrState {
+		m.drop("attribute state too large", "bytes", len(buf))
 		return
 	}
-	m := (*Membership)(d)
+	var all map[string]nodeAttrs
+	if err := json.Unmarshal(buf, &all); err != nil {
+		m.drop("bad attribute state from a peer", "err", err)
+		return
+	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	changed := map[string]bool{}

@@ -45,7 +45,11 @@ func (m *Membership) heartbeats() {
 func (m *Membership) heard(name string) {
 	now := time.Now()
 	m.mu.Lock()
-	m.lastHeard[name] = now
+	if _, ok := m.lastHeard[name]; ok || m.trackable(name, len(m.lastHeard)) { // limits.go
+		m.lastHeard[name] = now
+	} else {
+		m.drop("heartbeat from an unknown node: table full", "node", name)
+	}
 	m.mu.Unlock()
 }
 

@@ -105,6 +105,8 @@ type Membership struct {
 	subs      map[int]chan Event
 	nextSub   int
 
+	dropped dropCounter // gossip input refused by the limits (limits.go)
+
 	stop     chan struct{} // closed by Shutdown: ends the reconnect loop
 	stopOnce sync.Once
 	loops    sync.WaitGroup
@@ -393,6 +395,9 @@ func (e *events) NotifyUpdate(n *memberlist.Node) {
 
 func decodeMeta(b []byte) Meta {
 	var meta Meta
+	if len(b) > maxMeta { // limits.go
+		return meta
+	}
 	_ = json.Unmarshal(b, &meta) // a peer's bad meta reads as empty
 	return meta
 }

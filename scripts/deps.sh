@@ -6,7 +6,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 # Debian packages the tests and the demo use (grows with the end-to-end tests).
-PKGS=(iproute2 procps psmisc resource-agents libxml2-utils systemd dbus iputils-ping nginx-light keepalived curl redis-server fence-agents pacemaker-cli-utils)
+PKGS=(iproute2 procps psmisc resource-agents libxml2-utils systemd dbus iputils-ping nginx-light keepalived curl redis-server fence-agents pacemaker-cli-utils iptables chromium)
 
 missing=()
 for p in "${PKGS[@]}"; do

@@ -32,6 +32,7 @@ type mux struct {
 	log       *slog.Logger
 	raftCh    chan net.Conn
 	rpc       func(net.Conn)
+	slots     connSlots // limits.go: handshakes and RPC connections at once
 
 	closeOnce sync.Once
 	closed    chan struct{}
@@ -50,6 +51,7 @@ func newMux(bind string, advertise net.Addr, tlsConf *tls.Config, log *slog.Logg
 		ln: ln, advertise: advertise, tls: tlsConf, log: log,
 		raftCh: make(chan net.Conn, 16),
 		closed: make(chan struct{}),
+		slots:  newConnSlots(),
 	}, nil
 }
 
@@ -73,6 +75,9 @@ func (m *mux) serve() {
 			time.Sleep(50 * time.Millisecond)
 			continue
 		}
+		if !m.slots.admit(m.log, c) { // limits.go
+			continue
+		}
 		m.wg.Add(1)
 		go func() {
 			defer m.wg.Done()
@@ -85,13 +90,14 @@ func (m *mux) handle(raw net.Conn) {
 	c := tls.Server(raw, m.tls)
 	_ = c.SetDeadline(time.Now().Add(handshakeTimeout))
 	if err := c.Handshake(); err != nil {
-		m.log.Warn("refused connection: TLS handshake failed (not a member of this cluster?)",
-			"peer", raw.RemoteAddr().String(), "err", err)
-		_ = raw.Close()
+		m.slots.handshakeDone()
+		m.slots.handshakeFailed(m.log, raw, err) // limits.go: logs without flooding
 		return
 	}
 	var b [1]byte
-	if _, err := c.Read(b[:]); err != nil {
+	_, err := c.Read(b[:])
+	m.slots.handshakeDone()
+	if err != nil {
 		_ = c.Close()
 		return
 	}
@@ -104,7 +110,7 @@ func (m *mux) handle(raw net.Conn) {
 			_ = c.Close()
 		}
 	case connRPC:
-		m.rpc(c)
+		m.slots.serveRPC(m.log, c, m.rpc)
 	default:
 		m.log.Warn("refused connection: unknown type", "peer", raw.RemoteAddr().String(), "type", b[0])
 		_ = c.Close()

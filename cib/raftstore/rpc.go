@@ -45,6 +45,7 @@ type rpcConn struct {
 	c   net.Conn
 	enc *json.Encoder
 	dec *json.Decoder
+	lim *msgLimiter // under dec: bounds each answer (limits.go)
 }
 
 // rpcPool keeps idle client connections per address.
@@ -70,7 +71,8 @@ func (p *rpcPool) get(ctx context.Context, addr string) (c *rpcConn, reused bool
 	if err != nil {
 		return nil, false, err
 	}
-	return &rpcConn{c: nc, enc: json.NewEncoder(nc), dec: json.NewDecoder(bufio.NewReader(nc))}, false, nil
+	lim := newMsgLimiter(bufio.NewReader(nc), maxRPCMessage)
+	return &rpcConn{c: nc, enc: json.NewEncoder(nc), dec: json.NewDecoder(lim), lim: lim}, false, nil
 }
 
 func (p *rpcPool) put(addr string, c *rpcConn) {
@@ -159,6 +161,7 @@ func (p *rpcPool) exchange(c *rpcConn, req rpcRequest) (*rpcResponse, error) {
 		return nil, sendError{err}
 	}
 	var resp rpcResponse
+	c.lim.next(c.dec.InputOffset())
 	if err := c.dec.Decode(&resp); err != nil {
 		return nil, err
 	}
@@ -179,11 +182,16 @@ func (s *Store) serveRPC(c net.Conn) {
 		case <-done:
 		}
 	}()
-	dec := json.NewDecoder(bufio.NewReader(c))
+	lim := newMsgLimiter(bufio.NewReader(c), maxRPCMessage) // limits.go
+	dec := json.NewDecoder(lim)
 	enc := json.NewEncoder(c)
 	for {
+		lim.next(dec.InputOffset())
 		var req rpcRequest
 		if err := dec.Decode(&req); err != nil {
+			if !quietEnd(err) && s.ctx.Err() == nil {
+				s.log.Warn("node rpc: dropped the connection on a bad or oversized message", "peer", c.RemoteAddr().String(), "err", err)
+			}
 			return
 		}
 		resp := s.handleRPC(req)

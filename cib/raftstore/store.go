@@ -58,6 +58,11 @@ type Options struct {
 	// are kept behind one.
 	SnapshotThreshold, TrailingLogs uint64
 	Logger                          *slog.Logger
+	// OnApply, if set, is told of every Apply on this node once it has
+	// returned: the command, how long it took (validation, forwarding,
+	// commit and the local apply) and its error. It must not block
+	// (metrics).
+	OnApply func(cmd cib.Command, took time.Duration, err error)
 }
 
 // Timing holds raft's timeouts. Followers start an election after
@@ -416,6 +421,16 @@ func (s *Store) DryRun(cmd cib.Command) (*Result, error) {
 // committed, and applied on this node before Apply returns, so a read here
 // sees it.
 func (s *Store) Apply(ctx context.Context, cmd cib.Command) (*Result, error) {
+	start := time.Now()
+	res, err := s.apply(ctx, cmd)
+	if s.opts.OnApply != nil {
+		s.opts.OnApply(cmd, time.Since(start), err)
+	}
+	return res, err
+}
+
+// apply is Apply without the OnApply report.
+func (s *Store) apply(ctx context.Context, cmd cib.Command) (*Result, error) {
 	if _, err := s.DryRun(cmd); err != nil {
 		return nil, err
 	}

@@ -65,6 +65,9 @@ func newRootCmd(stdout, stderr io.Writer) *cobra.Command {
 		newOCFCmd(g),
 		newAlertCmd(g), // alert.go
 		newVRRPCmd(g),  // vrrp_cmd.go
+		newGenCmd(g),   // gen_cmd.go: man pages, completion files (hidden)
+		newCheckCmd(g), // check.go
+		newAuditCmd(g), // audit.go
 	)
 	addConfigCommands(root, g)
 	return root
