@@ -17,8 +17,8 @@ type leaseTiming struct {
 	// SelfStop bounds how long a node whose lease ran out takes to stop
 	// its resources (property self-stop-timeout; by default one probe
 	// interval: 50 ms with the fast profile, 1 s with lan). The node
-	// checks its lease every 10 ms and stops addresses first, in under a
-	// millisecond each.
+	// checks its lease every leaseCheckTick (10 ms fast, 100 ms lan) and
+	// stops addresses first, in under a millisecond each.
 	SelfStop time.Duration
 	// Margin covers heartbeat spacing and clock-rate drift.
 	Margin time.Duration

@@ -85,7 +85,7 @@ func (p *pinger) watchPeer(ctx context.Context) {
 	if p.a.ms == nil {
 		return
 	}
-	t := time.NewTicker(10 * time.Millisecond)
+	t := time.NewTicker(p.a.leaseCheckTick())
 	defer t.Stop()
 	var kicked time.Time
 	for {

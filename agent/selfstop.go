@@ -10,10 +10,18 @@ import (
 	"github.com/paceline/paceline/agents/ocf"
 	"github.com/paceline/paceline/cib"
 	"github.com/paceline/paceline/lrm"
+	"github.com/paceline/paceline/messaging"
 )
 
-// selfStopTick is how often a node checks its own quorum.
-const selfStopTick = 10 * time.Millisecond
+// leaseCheckTick is how often a node checks its own lease (and a two-node
+// peer's heartbeats): a fifth of the probe interval, between 10 ms and
+// 100 ms — 10 ms with the fast profile, 100 ms with lan, well inside the
+// self-stop budget of one probe interval either way. A fixed 10 ms tick
+// was most of an idle lan node's wake-ups.
+func (a *Agent) leaseCheckTick() time.Duration {
+	t, _ := messaging.TimingProfile(a.cfg.Timing)
+	return min(max(t.Override(a.cfg.GossipTiming).ProbeInterval/5, 10*time.Millisecond), 100*time.Millisecond)
+}
 
 // watchQuorum makes a node whose lease runs out — it has not heard, within
 // the lease, from enough members to be quorate — apply no-quorum-policy by
@@ -27,7 +35,7 @@ func (a *Agent) watchQuorum(ctx context.Context) {
 	if a.ms == nil {
 		return
 	}
-	t := time.NewTicker(selfStopTick)
+	t := time.NewTicker(a.leaseCheckTick())
 	defer t.Stop()
 	was := false // no lease yet at start: nothing to report until one was held
 	var acted time.Time
