@@ -70,8 +70,8 @@ func (a *Agent) postCommand(w http.ResponseWriter, r *http.Request) {
 	}
 	var res *raftstore.Result
 	dry := r.URL.Query().Get("dry-run") != ""
-	noteCommand(r, req.Type, cmd, dry)    // audit.go
-	if !dry && a.refuseReadOnly(w, cmd) { // readonly.go: fail fast, not at the apply timeout
+	noteCommand(r, req.Type, cmd, dry)                 // audit.go
+	if !dry && a.refuseReadOnly(r.Context(), w, cmd) { // readonly.go: fail fast, not at the apply timeout
 		return
 	}
 	if dry {

@@ -3,11 +3,12 @@ package agent
 // Read-only configuration: when raft has no leader and this node cannot see
 // a majority of its voters — a two-node cluster with its peer lost (the
 // degraded mode of shared/DESIGN.md), or a minority partition — no write
-// can commit. A write is then refused at once, saying why, rather than
-// after the apply timeout. Resources are still managed from the last
+// can commit. A write then waits a few seconds (readOnlyWait) for that to
+// change and is refused, saying why, rather than after the apply timeout. Resources are still managed from the last
 // committed configuration (cib/raftstore/committed.go).
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"net/http"
@@ -23,10 +24,19 @@ import (
 // counts as present (the agent may still be joining).
 const unseenGrace = 5 * time.Second
 
+// readOnlyWait is how long a write waits for the configuration to become
+// writable before it is refused: a peer that is coming back, or raft's
+// recovery after a fence, makes it writable within about a second (the
+// fast refusal once broke e2e's TestNetnsTwoNodeFenceHungNode, whose
+// write raced the fenced peer's return); a peer that stays away costs the
+// writer these seconds, not the apply timeout.
+const readOnlyWait = 3 * time.Second
+
 // refuseReadOnly answers a valid write with 503 and the reason when the
-// configuration is read-only; it reports whether it did. An invalid
-// command falls through, to be rejected as such.
-func (a *Agent) refuseReadOnly(w http.ResponseWriter, cmd cib.Command) bool {
+// configuration is read-only and stays so for readOnlyWait; it reports
+// whether it did. An invalid command falls through, to be rejected as
+// such.
+func (a *Agent) refuseReadOnly(ctx context.Context, w http.ResponseWriter, cmd cib.Command) bool {
 	why := a.readOnlyReason(time.Now())
 	if why == "" {
 		return false
@@ -34,8 +44,23 @@ func (a *Agent) refuseReadOnly(w http.ResponseWriter, cmd cib.Command) bool {
 	if _, err := a.store.DryRun(cmd); err != nil {
 		return false
 	}
-	writeErr(w, http.StatusServiceUnavailable, errors.New(why))
-	return true
+	deadline := time.NewTimer(readOnlyWait)
+	defer deadline.Stop()
+	tick := time.NewTicker(50 * time.Millisecond)
+	defer tick.Stop()
+	for why != "" {
+		select {
+		case <-ctx.Done():
+			writeErr(w, http.StatusServiceUnavailable, errors.New(why))
+			return true
+		case <-deadline.C:
+			writeErr(w, http.StatusServiceUnavailable, errors.New(why))
+			return true
+		case <-tick.C:
+			why = a.readOnlyReason(time.Now())
+		}
+	}
+	return false
 }
 
 // readOnlyReason says why configuration writes cannot commit now, or ""

@@ -67,8 +67,8 @@ func TestCLIWriteRefusedWhileReadOnly(t *testing.T) {
 	time.Sleep(6 * time.Second) // past unseenGrace: n2 counts as down
 	start := time.Now()
 	r := a.run(t, "property", "set", "cluster-name=alone")
-	if took := time.Since(start); took > 5*time.Second {
-		t.Errorf("the refusal took %v: want it at once", took)
+	if took := time.Since(start); took > 8*time.Second {
+		t.Errorf("the refusal took %v: want it after the agent's few seconds' wait, not the apply timeout", took)
 	}
 	want := "Error: configuration is read-only: raft has no majority (1 of 2 voters present; down: n2); resource state is still managed"
 	if r.code != 1 || !strings.Contains(r.stderr, want) {
