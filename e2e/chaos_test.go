@@ -449,8 +449,9 @@ func (cc *chaosCluster) partition(node string, on bool) {
 
 // netem puts 20% loss and 50 ms delay on the node's eth0 (egress) with
 // tc netem, or takes it off. A kernel without sch_netem (such as this
-// project's CI VMs) gets the loss alone, from iptables' statistic match
-// (legacy x_tables) in the node's namespace; the mode is in the report.
+// project's CI VMs) gets the loss from iptables' statistic match (legacy
+// x_tables) in the node's namespace and the delay from a tbf queue that
+// is slower than the node's traffic; the mode is in the report.
 func (cc *chaosCluster) netem(node string, on bool) (mode string, err error) {
 	ns := cc.c.lab.NS(node)
 	run := func(args ...string) error {
@@ -473,7 +474,14 @@ func (cc *chaosCluster) netem(node string, on bool) (mode string, err error) {
 	if err := run(append([]string{"iptables-legacy", "-A"}, drop...)...); err != nil {
 		return "", fmt.Errorf("%v; fallback: %v", netemErr, err)
 	}
-	return "iptables statistic 20% egress loss, no delay (no sch_netem in this kernel)", nil
+	// Delay without netem: a token bucket slower than the node's own
+	// traffic (heartbeats, gossip, raft: about 200 kbit/s egress with the
+	// fast profile) queues every packet, up to 300 ms, and drops beyond:
+	// a congested link rather than a fixed delay.
+	if err := run("tc", "qdisc", "add", "dev", "eth0", "root", "tbf", "rate", "160kbit", "burst", "1600", "latency", "300ms"); err != nil {
+		return "iptables statistic 20% egress loss, no delay (no sch_netem in this kernel; tbf: " + err.Error() + ")", nil
+	}
+	return "iptables statistic 20% egress loss + tbf 160 kbit/s, queueing delay up to 300 ms (no sch_netem in this kernel)", nil
 }
 
 // crashNode: every process of the node SIGKILLed by PID, its link down.
