@@ -118,27 +118,23 @@ func Start(cfg Config, log *slog.Logger, opt Options) (*Agent, error) {
 			return nil, err
 		}
 	}
-	if err := a.listen(); err != nil {
+	undo := func() {
 		a.cancel()
 		a.lrm.Close()
 		a.stopMembership(false)
 		a.store.Close()
 		if wd != nil {
-			_, _ = wd.Write([]byte{'V'})
+			_, _ = wd.Write([]byte{'V'}) // magic close: the watchdog stops
 			_ = wd.Close()
 		}
+	}
+	if err := a.listen(); err != nil {
+		undo()
 		return nil, err
 	}
 	if err := a.startObserver(); err != nil {
 		_ = a.ln.Close()
-		a.cancel()
-		a.lrm.Close()
-		a.stopMembership(false)
-		a.store.Close()
-		if wd != nil {
-			_, _ = wd.Write([]byte{'V'})
-			_ = wd.Close()
-		}
+		undo()
 		return nil, err
 	}
 	a.srv = &http.Server{Handler: a.routes(), ReadHeaderTimeout: 10 * time.Second, ConnContext: peerContext} // peerContext: audit.go
