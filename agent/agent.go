@@ -118,6 +118,9 @@ func Start(cfg Config, log *slog.Logger, opt Options) (*Agent, error) {
 			return nil, err
 		}
 	}
+	// Before the listeners: the web view's and the metrics' quorum reads
+	// the pinger as soon as a request comes.
+	a.ping = &pinger{a: a, kick: make(chan struct{}, 1)}
 	undo := func() {
 		a.cancel()
 		a.lrm.Close()
@@ -143,7 +146,6 @@ func Start(cfg Config, log *slog.Logger, opt Options) (*Agent, error) {
 			log.Error("api server stopped", "err", err)
 		}
 	}()
-	a.ping = &pinger{a: a, kick: make(chan struct{}, 1)}
 	a.metrics.start() // the state collector may read the agent from now
 	a.done = make(chan struct{})
 	go func() {

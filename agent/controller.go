@@ -45,7 +45,7 @@ func (c cluster) Config() *cib.Config { return c.a.store.Config() }
 func (c cluster) DC() (uint64, bool) {
 	info := c.a.store.Info()
 	if c.a.store.IsLeader() {
-		return info.Term, true
+		return c.aboveFloor(info.Term), true
 	}
 	if info.Leader != "" || c.a.ms == nil || c.a.store.Config().Property("two-node") != "true" {
 		return 0, false
@@ -59,13 +59,26 @@ func (c cluster) DC() (uint64, bool) {
 			return 0, false // the peer is there: raft will elect a leader
 		}
 	}
-	term := info.Term
-	if c.a.node != nil {
-		if floor, _ := c.a.node.Term(); floor > term {
-			term = floor
-		}
+	return c.aboveFloor(info.Term), true
+}
+
+// aboveFloor raises a DC term that raft has set back below the newest term
+// this node's executor obeyed: to that term when it was this node's own,
+// and one above it when it was another DC's, so that no two DCs ever give
+// orders of one term.
+func (c cluster) aboveFloor(term uint64) uint64 {
+	if c.a.node == nil {
+		return term
 	}
-	return term, true
+	floor, dc := c.a.node.Term()
+	switch {
+	case floor < term:
+		return term
+	case dc == c.a.cfg.Name:
+		return floor
+	default:
+		return floor + 1
+	}
 }
 
 // Membership maps gossip states to the scheduler's: alive and suspect are

@@ -85,7 +85,7 @@ func (p *pinger) watchPeer(ctx context.Context) {
 	if p.a.ms == nil {
 		return
 	}
-	t := time.NewTicker(p.a.leaseCheckTick())
+	t := time.NewTicker(p.a.leaseCheckTick(p.a.store.Config()))
 	defer t.Stop()
 	var kicked time.Time
 	for {

@@ -14,13 +14,16 @@ import (
 )
 
 // leaseCheckTick is how often a node checks its own lease (and a two-node
-// peer's heartbeats): a fifth of the probe interval, between 10 ms and
-// 100 ms — 10 ms with the fast profile, 100 ms with lan, well inside the
-// self-stop budget of one probe interval either way. A fixed 10 ms tick
-// was most of an idle lan node's wake-ups.
-func (a *Agent) leaseCheckTick() time.Duration {
+// peer's heartbeats): a fifth of the probe interval or of the
+// self-stop-timeout, whichever is shorter, between 10 ms and 100 ms — 10 ms
+// with the fast profile, 100 ms with lan's defaults — so the check's delay
+// stays a small part of the self-stop budget the other nodes wait for
+// (recoverableAt). A fixed 10 ms tick was most of an idle lan node's
+// wake-ups.
+func (a *Agent) leaseCheckTick(cfg *cib.Config) time.Duration {
 	t, _ := messaging.TimingProfile(a.cfg.Timing)
-	return min(max(t.Override(a.cfg.GossipTiming).ProbeInterval/5, 10*time.Millisecond), 100*time.Millisecond)
+	d := min(t.Override(a.cfg.GossipTiming).ProbeInterval, a.leaseTiming(cfg).SelfStop) / 5
+	return min(max(d, 10*time.Millisecond), 100*time.Millisecond)
 }
 
 // watchQuorum makes a node whose lease runs out — it has not heard, within
@@ -35,7 +38,8 @@ func (a *Agent) watchQuorum(ctx context.Context) {
 	if a.ms == nil {
 		return
 	}
-	t := time.NewTicker(a.leaseCheckTick())
+	tick := a.leaseCheckTick(a.store.Config())
+	t := time.NewTicker(tick)
 	defer t.Stop()
 	was := false // no lease yet at start: nothing to report until one was held
 	var acted time.Time
@@ -46,6 +50,10 @@ func (a *Agent) watchQuorum(ctx context.Context) {
 		case <-t.C:
 		}
 		cfg := a.store.Config()
+		if d := a.leaseCheckTick(cfg); d != tick { // self-stop-timeout changed
+			tick = d
+			t.Reset(tick)
+		}
 		held, reason := a.leaseHeld(time.Now(), a.leaseTiming(cfg).Lease)
 		if held {
 			if !was && !acted.IsZero() {

@@ -11,6 +11,7 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"sync"
 	"sync/atomic"
 	"syscall"
 )
@@ -24,6 +25,12 @@ const (
 	// maxHandshakes bounds connections in their TLS handshake (5 s at
 	// most each): more are closed at once.
 	maxHandshakes = 128
+	// maxHandshakesPerHost bounds them per source address, so that one
+	// host that is not a member (it cannot finish a handshake) cannot
+	// take every slot and keep the members' new connections out: a member
+	// opens a few at once (raft's transport; its RPC pool dials at most
+	// maxDialsPerAddr at a time, rpc.go).
+	maxHandshakesPerHost = 16
 	// maxRPCConns bounds inbound RPC connections served at once (peers pool
 	// up to maxIdlePerAddr each).
 	maxRPCConns = 1024
@@ -74,28 +81,64 @@ func quietEnd(err error) bool {
 // first time and every power of two after.
 type connSlots struct {
 	handshakes chan struct{}
+	perHost    *hostCounts
 	rpc        chan struct{}
 	refused    *atomic.Uint64
 }
 
+// hostCounts counts handshakes in progress per source host.
+type hostCounts struct {
+	mu sync.Mutex
+	n  map[string]int
+}
+
 func newConnSlots() connSlots {
-	return connSlots{handshakes: make(chan struct{}, maxHandshakes), rpc: make(chan struct{}, maxRPCConns), refused: new(atomic.Uint64)}
+	return connSlots{handshakes: make(chan struct{}, maxHandshakes), perHost: &hostCounts{n: map[string]int{}},
+		rpc: make(chan struct{}, maxRPCConns), refused: new(atomic.Uint64)}
+}
+
+// hostOf is a connection's source host (its whole address when it has no
+// port).
+func hostOf(c net.Conn) string {
+	a := c.RemoteAddr().String()
+	if h, _, err := net.SplitHostPort(a); err == nil {
+		return h
+	}
+	return a
 }
 
 // admit takes a handshake slot for an accepted connection, or closes it.
 func (s connSlots) admit(log *slog.Logger, c net.Conn) bool {
+	host := hostOf(c)
+	s.perHost.mu.Lock()
+	if s.perHost.n[host] >= maxHandshakesPerHost {
+		s.perHost.mu.Unlock()
+		s.refuse(log, c, "too many connections in their TLS handshake from one host", maxHandshakesPerHost)
+		return false
+	}
 	select {
 	case s.handshakes <- struct{}{}:
+		s.perHost.n[host]++
+		s.perHost.mu.Unlock()
 		return true
 	default:
+		s.perHost.mu.Unlock()
 		s.refuse(log, c, "too many connections in their TLS handshake", maxHandshakes)
 		return false
 	}
 }
 
-// handshakeDone gives back the handshake slot (once per admitted
+// handshakeDone gives back c's handshake slot (once per admitted
 // connection).
-func (s connSlots) handshakeDone() { <-s.handshakes }
+func (s connSlots) handshakeDone(c net.Conn) {
+	host := hostOf(c)
+	s.perHost.mu.Lock()
+	if s.perHost.n[host]--; s.perHost.n[host] <= 0 {
+		delete(s.perHost.n, host)
+	}
+	s.perHost.mu.Unlock()
+	<-s.handshakes
+}
 
 // serveRPC runs serve on c within an RPC slot, or closes c.
 func (s connSlots) serveRPC(log *slog.Logger, c net.Conn, serve func(net.Conn)) {

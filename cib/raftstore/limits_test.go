@@ -6,6 +6,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"net"
@@ -68,19 +69,36 @@ func TestServeRPCDropsGarbage(t *testing.T) {
 	}
 }
 
-// Connections over the handshake bound are closed at once and counted.
+// fromHost is a connection that says it comes from host.
+type fromHost struct {
+	net.Conn
+	host string
+}
+
+func (c fromHost) RemoteAddr() net.Addr {
+	return &net.TCPAddr{IP: net.ParseIP(c.host), Port: 7250}
+}
+
+// pipeFrom returns both ends of a pipe, the first one from host.
+func pipeFrom(host string) (net.Conn, net.Conn) {
+	a, b := net.Pipe()
+	return fromHost{a, host}, b
+}
+
+// Connections over the handshake bounds (in all, and per host) are closed
+// at once and counted.
 func TestConnSlotsRefuseOverTheBound(t *testing.T) {
 	s := newConnSlots()
 	log := slog.New(slog.DiscardHandler)
 	var held []net.Conn
-	for range maxHandshakes {
-		a, b := net.Pipe()
+	for i := range maxHandshakes {
+		a, b := pipeFrom(fmt.Sprintf("198.51.100.%d", 1+i/maxHandshakesPerHost))
 		held = append(held, a, b)
 		if !s.admit(log, a) {
-			t.Fatal("refused under the bound")
+			t.Fatalf("refused under the bound (%d)", i)
 		}
 	}
-	a, b := net.Pipe()
+	a, b := pipeFrom("198.51.100.250")
 	defer b.Close()
 	if s.admit(log, a) {
 		t.Fatal("admitted over the bound")
@@ -91,13 +109,49 @@ func TestConnSlotsRefuseOverTheBound(t *testing.T) {
 	if s.Refused() != 1 {
 		t.Errorf("refused %d, want 1", s.Refused())
 	}
-	s.handshakeDone()
-	c, d := net.Pipe()
+	s.handshakeDone(held[0])
+	c, d := pipeFrom("198.51.100.250")
 	defer d.Close()
 	if !s.admit(log, c) {
 		t.Error("a freed slot was not reused")
 	}
 	for _, c := range held {
 		_ = c.Close()
+	}
+}
+
+// One host cannot take more than its share of the handshake slots: a
+// stranger flooding the port leaves room for the members.
+func TestConnSlotsPerHost(t *testing.T) {
+	s := newConnSlots()
+	log := slog.New(slog.DiscardHandler)
+	var held []net.Conn
+	defer func() {
+		for _, c := range held {
+			_ = c.Close()
+		}
+	}()
+	for range maxHandshakesPerHost {
+		a, b := pipeFrom("192.0.2.66")
+		held = append(held, a, b)
+		if !s.admit(log, a) {
+			t.Fatal("refused under the per-host bound")
+		}
+	}
+	a, b := pipeFrom("192.0.2.66")
+	held = append(held, b)
+	if s.admit(log, a) {
+		t.Fatal("one more handshake from one host than its share was admitted")
+	}
+	m, n := pipeFrom("192.0.2.1")
+	held = append(held, m, n)
+	if !s.admit(log, m) {
+		t.Fatal("a member's connection was refused while a stranger held its share")
+	}
+	s.handshakeDone(held[0])
+	c, d := pipeFrom("192.0.2.66")
+	held = append(held, c, d)
+	if !s.admit(log, c) {
+		t.Error("the stranger's freed slot was not reused")
 	}
 }

@@ -90,13 +90,13 @@ func (m *mux) handle(raw net.Conn) {
 	c := tls.Server(raw, m.tls)
 	_ = c.SetDeadline(time.Now().Add(handshakeTimeout))
 	if err := c.Handshake(); err != nil {
-		m.slots.handshakeDone()
+		m.slots.handshakeDone(raw)
 		m.slots.handshakeFailed(m.log, raw, err) // limits.go: logs without flooding
 		return
 	}
 	var b [1]byte
 	_, err := c.Read(b[:])
-	m.slots.handshakeDone()
+	m.slots.handshakeDone(raw)
 	if err != nil {
 		_ = c.Close()
 		return

@@ -53,21 +53,63 @@ type rpcPool struct {
 	m    *mux
 	mu   sync.Mutex
 	idle map[string][]*rpcConn
+	// dials bounds the dials in progress per address (maxDialsPerAddr):
+	// a transition that sends many actions to one node at once must not
+	// open more handshakes to it than the node admits from one host
+	// (maxHandshakesPerHost, limits.go); the others wait for a slot or a
+	// pooled connection.
+	dials map[string]chan struct{}
 }
 
-const maxIdlePerAddr = 8
+const (
+	maxIdlePerAddr  = 8
+	maxDialsPerAddr = 4
+)
 
-// get returns an idle pooled connection (reused true) or a new one.
-func (p *rpcPool) get(ctx context.Context, addr string) (c *rpcConn, reused bool, err error) {
+// takeIdle returns an idle pooled connection to addr, or nil.
+func (p *rpcPool) takeIdle(addr string) *rpcConn {
 	p.mu.Lock()
+	defer p.mu.Unlock()
 	if l := p.idle[addr]; len(l) > 0 {
 		c := l[len(l)-1]
 		p.idle[addr] = l[:len(l)-1]
-		p.mu.Unlock()
+		return c
+	}
+	return nil
+}
+
+// dialSlot is addr's dial semaphore.
+func (p *rpcPool) dialSlot(addr string) chan struct{} {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.dials == nil {
+		p.dials = map[string]chan struct{}{}
+	}
+	sem, ok := p.dials[addr]
+	if !ok {
+		sem = make(chan struct{}, maxDialsPerAddr)
+		p.dials[addr] = sem
+	}
+	return sem
+}
+
+// get returns an idle pooled connection (reused true) or a new one.
+func (p *rpcPool) get(ctx context.Context, addr string) (c *rpcConn, reused bool, err error) {
+	if c := p.takeIdle(addr); c != nil {
 		return c, true, nil
 	}
-	p.mu.Unlock()
+	sem := p.dialSlot(addr)
+	select {
+	case sem <- struct{}{}:
+	case <-ctx.Done():
+		return nil, false, ctx.Err()
+	}
+	if c := p.takeIdle(addr); c != nil { // one came back while we waited
+		<-sem
+		return c, true, nil
+	}
 	nc, err := p.m.dial(ctx, addr, connRPC)
+	<-sem
 	if err != nil {
 		return nil, false, err
 	}
