@@ -245,6 +245,11 @@ func summarizeCommand(cmd cib.Command) string {
 		return fmt.Sprintf("config: %d nodes, %d primitives, %d groups, %d clones, %d constraints, %d fence devices, %d properties",
 			len(c.Nodes), len(c.Primitives), len(c.Groups), len(c.Clones), len(cs.Location)+len(cs.Colocation)+len(cs.Order), len(c.FenceDevices), len(c.Properties))
 	}
+	if ur, ok := cmd.(*cib.UpdateRecipient); ok && ur.Value != "" {
+		masked := *ur
+		masked.Value = "***" // a recipient's value: see isSecret
+		cmd = &masked
+	}
 	b, err := json.Marshal(cmd)
 	if err != nil {
 		return ""
@@ -261,6 +266,13 @@ func summarizeCommand(cmd cib.Command) string {
 // secretKeys are the maps whose values the audit never writes: resource
 // and fence device parameters hold passwords.
 var secretKeys = []string{"params"}
+
+// isSecret says whether key k under name holds a secret: a secretKeys map,
+// or an alert recipient's value (often a webhook address with a token in
+// it).
+func isSecret(name, k string) bool {
+	return slices.Contains(secretKeys, k) || (k == "value" && strings.Contains(strings.ToLower(name), "recipient"))
+}
 
 // summarizeJSON flattens a decoded JSON value to "a.b=v c=[x,y]" in key
 // order, values of secretKeys hidden, at most auditSummaryMax bytes.
@@ -287,7 +299,7 @@ func flatten(name string, v any, depth int, secret bool, out *[]string) {
 			if name != "" {
 				n = name + "." + k
 			}
-			flatten(n, t[k], depth+1, secret || slices.Contains(secretKeys, k), out)
+			flatten(n, t[k], depth+1, secret || isSecret(name, k), out)
 		}
 	case []any:
 		scalars := true

@@ -179,6 +179,11 @@ func TestSummarizeCommandHidesParamsAndCaps(t *testing.T) {
 		{&cib.ReplaceConfig{Config: &cib.Config{Nodes: []cib.Node{{Name: "a"}}, Properties: map[string]string{"x": "y"}}},
 			"config: 1 nodes, 0 primitives, 0 groups, 0 clones, 0 constraints, 0 fence devices, 1 properties"},
 		{&cib.UpdateNode{Name: "a", Standby: new(bool)}, "name=a standby=false"},
+		{&cib.AddRecipient{Alert: "hook", Recipient: cib.Recipient{ID: "r1", Value: "https://hooks.example/T0KEN"}},
+			"alert=hook recipient.id=r1 recipient.value=***"},
+		{&cib.UpdateRecipient{ID: "r1", Value: "https://hooks.example/T0KEN"}, "id=r1 value=***"},
+		{&cib.CreateAlert{Alert: cib.Alert{ID: "hook", Path: "/bin/true", Recipients: []cib.Recipient{{ID: "r2", Value: "https://hooks.example/T0KEN"}}}},
+			"alert.id=hook alert.path=/bin/true alert.recipients[0].id=r2 alert.recipients[0].value=***"},
 	}
 	for _, tc := range cases {
 		if got := summarizeCommand(tc.cmd); got != tc.want {

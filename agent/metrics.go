@@ -341,6 +341,7 @@ type stateCollector struct {
 	isDC, dcTerm, dcInfo                                    *prometheus.Desc
 	raftLeader, raftCommit, raftApplied, raftServers, epoch *prometheus.Desc
 	failCount                                               *prometheus.Desc
+	gossipDropped, clusterRefused                           *prometheus.Desc
 	vrrpState, vrrpPrio, vrrpDropped                        *prometheus.Desc
 	vrrpCounters                                            []vrrpCounter
 }
@@ -380,6 +381,10 @@ func newStateCollector(m *metrics) *stateCollector {
 		raftServers: d("paceline_raft_servers", "Raft configuration members, by suffrage (voter, nonvoter).", "suffrage"),
 		epoch:       d("paceline_config_epoch", "The configuration epoch of this node's replica (one more per change)."),
 		failCount:   d("paceline_resource_failcount", "A resource's fail count on this node (all its operations), until a cleanup.", "resource", "node"),
+		gossipDropped: d("paceline_gossip_dropped_messages_total",
+			"Gossip messages this node dropped for breaking a limit (bad node names, oversized attributes or state; docs/hardening.md)."),
+		clusterRefused: d("paceline_cluster_port_refused_connections_total",
+			"Connections the cluster port refused: over its limits, or a failed TLS handshake (not a member of this cluster?)."),
 		vrrpState:   d("paceline_vrrp_state", "A VRRP instance's state: 1 for the current one (INIT, BACKUP, MASTER, FAULT).", append(vl[:4:4], "state")...),
 		vrrpPrio:    d("paceline_vrrp_priority", "A VRRP instance's effective priority (its base priority with track adjustments).", vl...),
 		vrrpDropped: d(vrrp.DropMetric, vrrp.DropMetricHelp, append(vl[:4:4], "reason")...),
@@ -398,7 +403,7 @@ func newStateCollector(m *metrics) *stateCollector {
 func (s *stateCollector) Describe(ch chan<- *prometheus.Desc) {
 	for _, d := range []*prometheus.Desc{s.buildInfo, s.members, s.nodes, s.quorate, s.votes, s.expected, s.needed,
 		s.isDC, s.dcTerm, s.dcInfo, s.raftLeader, s.raftCommit, s.raftApplied, s.raftServers, s.epoch,
-		s.failCount, s.vrrpState, s.vrrpPrio, s.vrrpDropped} {
+		s.failCount, s.gossipDropped, s.clusterRefused, s.vrrpState, s.vrrpPrio, s.vrrpDropped} {
 		ch <- d
 	}
 	for _, c := range s.vrrpCounters {
@@ -479,6 +484,10 @@ func (s *stateCollector) Collect(ch chan<- prometheus.Metric) {
 	gauge(s.raftServers, float64(voters), "voter")
 	gauge(s.raftServers, float64(len(info.Servers)-voters), "nonvoter")
 	gauge(s.epoch, float64(info.Epoch))
+	put(s.clusterRefused, prometheus.CounterValue, float64(a.store.RefusedConns()))
+	if a.ms != nil {
+		put(s.gossipDropped, prometheus.CounterValue, float64(a.ms.Dropped()))
+	}
 
 	// This node's fail counts.
 	if a.lrm != nil {

@@ -6,6 +6,7 @@ package raftstore
 // not make this node allocate without bound.
 
 import (
+	"encoding/base64"
 	"errors"
 	"fmt"
 	"io"
@@ -20,8 +21,10 @@ import (
 const (
 	// maxRPCMessage bounds one node RPC request or answer (its JSON): a
 	// forwarded ReplaceConfig of the API's 64 MiB body limit is base64 in
-	// it, 4/3 of that.
-	maxRPCMessage = 96 << 20
+	// it (4/3), after re-encoding, which can grow it (JSON escapes < > &
+	// as six bytes): 128 MiB leaves room. A write that would still not fit
+	// is refused before it is forwarded (forwardable, store.go).
+	maxRPCMessage = 128 << 20
 	// maxHandshakes bounds connections in their TLS handshake (5 s at
 	// most each): more are closed at once.
 	maxHandshakes = 128
@@ -173,4 +176,20 @@ func (s connSlots) handshakeFailed(log *slog.Logger, c net.Conn, err error) {
 			"peer", c.RemoteAddr().String(), "err", err, "refused-total", n)
 	}
 	_ = c.Close()
+}
+
+// RefusedConns returns how many connections the cluster port refused for
+// its limits or a failed TLS handshake (metrics).
+func (s *Store) RefusedConns() uint64 { return s.mux.slots.Refused() }
+
+// rpcOverhead is room for a request's other fields around its data.
+const rpcOverhead = 4 << 10
+
+// forwardable reports an error when a write of size bytes cannot be
+// forwarded to the leader in one node RPC message.
+func forwardable(size int) error {
+	if n := base64.StdEncoding.EncodedLen(size) + rpcOverhead; n > maxRPCMessage {
+		return fmt.Errorf("write too large to forward to the leader: %d bytes encoded, limit %d (send it on the leader's node, or in smaller changes)", n, maxRPCMessage)
+	}
+	return nil
 }

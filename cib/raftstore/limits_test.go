@@ -155,3 +155,15 @@ func TestConnSlotsPerHost(t *testing.T) {
 		t.Error("the stranger's freed slot was not reused")
 	}
 }
+
+// A write too large for one node RPC message is refused before it is
+// forwarded, saying why, instead of being retried until the apply timeout.
+func TestForwardable(t *testing.T) {
+	if err := forwardable(64 << 20); err != nil {
+		t.Errorf("a write of the API's body limit: %v", err)
+	}
+	err := forwardable(maxRPCMessage * 3 / 4)
+	if err == nil || !strings.Contains(err.Error(), "too large to forward") {
+		t.Errorf("a write over the message limit: %v", err)
+	}
+}

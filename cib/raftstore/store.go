@@ -464,6 +464,9 @@ func (s *Store) propose(ctx context.Context, data []byte) (*Result, error) {
 				return res, err
 			}
 		} else if addr, _ := s.r().LeaderWithID(); addr != "" {
+			if err := forwardable(len(data)); err != nil { // limits.go
+				return nil, &RejectedError{err}
+			}
 			resp, err := s.pool.call(ctx, string(addr), rpcRequest{Op: "apply", Data: data})
 			switch {
 			case errors.Is(err, errSent):
