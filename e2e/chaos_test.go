@@ -244,15 +244,7 @@ func (cc *chaosCluster) setup(t *testing.T) {
 		t.Fatalf("cluster init: %v: %s", err, out)
 	}
 	for _, name := range c.names {
-		f, err := os.OpenFile(filepath.Join(dir, name, "paceline.yaml"), os.O_APPEND|os.O_WRONLY, 0)
-		if err != nil {
-			t.Fatal(err)
-		}
-		_, err = f.WriteString("resources:\n  manage: true\n")
-		f.Close()
-		if err != nil {
-			t.Fatal(err)
-		}
+		appendNodeConfig(t, dir, name, "resources:\n  manage: true\n")
 		c.clients[name] = api.NewClient(filepath.Join(dir, name, "paceline.sock"))
 		cc.startAgent(name)
 	}

@@ -109,15 +109,7 @@ func newWebClusterWith(t *testing.T, n int, debian bool) *webCluster {
 	})
 	for _, name := range c.names {
 		w.nodeFiles(t, name)
-		f, err := os.OpenFile(filepath.Join(root, name, "paceline.yaml"), os.O_APPEND|os.O_WRONLY, 0)
-		if err != nil {
-			t.Fatal(err)
-		}
-		_, err = f.WriteString("resources:\n  manage: true\n")
-		f.Close()
-		if err != nil {
-			t.Fatal(err)
-		}
+		appendNodeConfig(t, root, name, "resources:\n  manage: true\n")
 		c.clients[name] = api.NewClient(filepath.Join(root, name, "paceline.sock"))
 		w.startAgent(name)
 	}

@@ -45,6 +45,23 @@ type netCluster struct {
 
 func newNetCluster(t *testing.T, n int) *netCluster { return newNetClusterWith(t, n, "") }
 
+// appendNodeConfig appends extra to node name's config file in dir (what
+// `paceline cluster init` wrote), before its agent starts.
+func appendNodeConfig(t testing.TB, dir, name, extra string) {
+	t.Helper()
+	f, err := os.OpenFile(filepath.Join(dir, name, "paceline.yaml"), os.O_APPEND|os.O_WRONLY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = f.WriteString(extra)
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
 // newNetClusterWith appends extra to every node's config file before the
 // agents start (e.g. "resources:\n  manage: true\n").
 func newNetClusterWith(t *testing.T, n int, extra string) *netCluster {
@@ -67,15 +84,7 @@ func newNetClusterWith(t *testing.T, n int, extra string) *netCluster {
 	}
 	for _, name := range c.names {
 		if extra != "" {
-			f, err := os.OpenFile(filepath.Join(dir, name, "paceline.yaml"), os.O_APPEND|os.O_WRONLY, 0)
-			if err != nil {
-				t.Fatal(err)
-			}
-			_, err = f.WriteString(extra)
-			f.Close()
-			if err != nil {
-				t.Fatal(err)
-			}
+			appendNodeConfig(t, dir, name, extra)
 		}
 		c.procs[name] = lab.Start(name, bin, "agent", "--config", filepath.Join(dir, name, "paceline.yaml"))
 		c.clients[name] = api.NewClient(filepath.Join(dir, name, "paceline.sock"))
