@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"maps"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -435,6 +436,19 @@ func (c *Config) ConstraintsOf(id string) []string {
 		if o.First == id || o.Then == id {
 			out = append(out, o.ID)
 		}
+	}
+	return out
+}
+
+// UtilizationStrings renders utilization values as decimal strings, as
+// Pacemaker's nvpairs carry them (nil for none).
+func UtilizationStrings(m map[string]int64) map[string]string {
+	if len(m) == 0 {
+		return nil
+	}
+	out := make(map[string]string, len(m))
+	for k, v := range m {
+		out[k] = strconv.FormatInt(v, 10)
 	}
 	return out
 }

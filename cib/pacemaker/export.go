@@ -176,18 +176,7 @@ func (x *exporter) nodes() *Element {
 		}
 		out.add(el("node", "id", n.Name, "uname", n.Name, "type", "member").add(
 			x.nvset("instance_attributes", "nodes-"+n.Name, attrs),
-			x.nvset("utilization", "nodes-"+n.Name+"-utilization", utilStrings(n.Utilization))))
-	}
-	return out
-}
-
-func utilStrings(m map[string]int64) map[string]string {
-	if len(m) == 0 {
-		return nil
-	}
-	out := make(map[string]string, len(m))
-	for k, v := range m {
-		out[k] = strconv.FormatInt(v, 10)
+			x.nvset("utilization", "nodes-"+n.Name+"-utilization", cib.UtilizationStrings(n.Utilization))))
 	}
 	return out
 }
@@ -241,7 +230,7 @@ func (x *exporter) primitive(p *cib.Primitive) *Element {
 	e := el("primitive", "id", p.ID, "class", a.Class, "provider", a.Provider, "type", a.Type).add(
 		x.nvset("instance_attributes", p.ID+"-instance_attributes", p.Params),
 		x.nvset("meta_attributes", p.ID+"-meta_attributes", p.Meta),
-		x.nvset("utilization", p.ID+"-utilization", utilStrings(p.Utilization)))
+		x.nvset("utilization", p.ID+"-utilization", cib.UtilizationStrings(p.Utilization)))
 	if len(p.Ops) == 0 {
 		return e
 	}

@@ -133,7 +133,7 @@ func cibConfiguration(sn *clusterSnapshot) *xel {
 		}
 		nodes.add(el("node", "id", n.Name, "uname", n.Name).add(
 			nvset("instance_attributes", "nodes-"+n.Name, attrs),
-			nvset("utilization", "nodes-"+n.Name+"-utilization", utilizationStrings(n.Utilization))))
+			nvset("utilization", "nodes-"+n.Name+"-utilization", cib.UtilizationStrings(n.Utilization))))
 	}
 	conf.add(nodes, cibResources(cfg), cibConstraints(cfg))
 	if len(cfg.ResourceDefaults) > 0 {
@@ -183,14 +183,6 @@ func cibID(s string) string {
 	return string(b)
 }
 
-func utilizationStrings(m map[string]int64) map[string]string {
-	out := make(map[string]string, len(m))
-	for k, v := range m {
-		out[k] = strconv.FormatInt(v, 10)
-	}
-	return out
-}
-
 // cibResources lists the top-level resources, sorted by id (as `paceline
 // status` lists them).
 func cibResources(cfg *cib.Config) *xel {
@@ -238,7 +230,7 @@ func cibResource(cfg *cib.Config, id string) *xel {
 	x.set("type", a.Type)
 	x.add(nvset("instance_attributes", p.ID+"-instance_attributes", p.Params),
 		nvset("meta_attributes", p.ID+"-meta_attributes", p.Meta),
-		nvset("utilization", p.ID+"-utilization", utilizationStrings(p.Utilization)))
+		nvset("utilization", p.ID+"-utilization", cib.UtilizationStrings(p.Utilization)))
 	if len(p.Ops) > 0 {
 		ops := el("operations")
 		for _, o := range p.Ops {

@@ -425,17 +425,6 @@ func (w *cibWriter) nvset(setID string, m map[string]string) *xNVSet {
 	return s
 }
 
-func utilization(m map[string]int64) map[string]string {
-	if len(m) == 0 {
-		return nil
-	}
-	out := make(map[string]string, len(m))
-	for k, v := range m {
-		out[k] = strconv.FormatInt(v, 10)
-	}
-	return out
-}
-
 // addNode adds a node to the node list with the next node id.
 func (w *cibWriter) addNode(n cib.Node) {
 	id := strconv.Itoa(len(w.nodes) + 1)
@@ -453,7 +442,7 @@ func (w *cibWriter) addNode(n cib.Node) {
 	w.nodes = append(w.nodes, xNode{
 		ID: id, Uname: n.Name,
 		Attributes:  w.nvset("nodes-"+id, attrs),
-		Utilization: w.nvset("nodes-"+id+"-utilization", utilization(n.Utilization)),
+		Utilization: w.nvset("nodes-"+id+"-utilization", cib.UtilizationStrings(n.Utilization)),
 	})
 }
 
@@ -502,7 +491,7 @@ func (w *cibWriter) primitive(p *cib.Primitive) *xPrimitive {
 		ID: p.ID, Class: "ocf", Provider: "heartbeat", Type: "Dummy",
 		Params:      w.nvset(p.ID+"-instance_attributes", p.Params),
 		Meta:        w.nvset(p.ID+"-meta_attributes", p.Meta),
-		Utilization: w.nvset(p.ID+"-utilization", utilization(p.Utilization)),
+		Utilization: w.nvset(p.ID+"-utilization", cib.UtilizationStrings(p.Utilization)),
 	}
 	for _, op := range p.Ops {
 		iv := time.Duration(op.Interval)
