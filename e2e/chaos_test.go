@@ -33,7 +33,6 @@ import (
 	"fmt"
 	"maps"
 	"math/rand/v2"
-	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -46,7 +45,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/vishvananda/netlink"
 	"golang.org/x/sys/unix"
 
 	"github.com/paceline/paceline/api"
@@ -541,23 +539,15 @@ func (cc *chaosCluster) heal(node string) {
 func (cc *chaosCluster) holdersNow() []string {
 	cc.nlMu.Lock()
 	defer cc.nlMu.Unlock()
-	want := net.ParseIP(vipAddr)
 	var out []string
 	for _, name := range cc.c.names {
-		nh := cc.h.handles[name]
-		link, err := nh.LinkByName("eth0")
-		if err != nil || link.Attrs().Flags&net.FlagUp == 0 {
+		if !cc.h.hasVIP(name) {
 			continue
 		}
-		addrs, err := nh.AddrList(link, netlink.FAMILY_V4)
-		if err != nil {
-			continue
-		}
-		has := slices.ContainsFunc(addrs, func(a netlink.Addr) bool { return a.IP.Equal(want) })
 		cc.mu.Lock()
 		cut := cc.cut[name]
 		cc.mu.Unlock()
-		if has && (cc.h.portUp(name) || (cut && cc.agentAlive(name))) {
+		if cc.h.portUp(name) || (cut && cc.agentAlive(name)) {
 			out = append(out, name)
 		}
 	}

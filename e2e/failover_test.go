@@ -4,6 +4,7 @@ import (
 	"context"
 	"net"
 	"path/filepath"
+	"slices"
 	"sync"
 	"syscall"
 	"testing"
@@ -57,24 +58,27 @@ func newHolders(t *testing.T, c *netCluster) *holders {
 // now lists the hosts holding the address, their eth0 up.
 func (h *holders) now() []string {
 	var out []string
-	want := net.ParseIP(vipAddr)
 	for _, name := range h.c.names {
-		nh := h.handles[name]
-		link, err := nh.LinkByName("eth0")
-		if err != nil || link.Attrs().Flags&net.FlagUp == 0 || (h.reachable && !h.portUp(name)) {
-			continue
-		}
-		addrs, err := nh.AddrList(link, netlink.FAMILY_V4)
-		if err != nil {
-			continue
-		}
-		for _, a := range addrs {
-			if a.IP.Equal(want) {
-				out = append(out, name)
-			}
+		if h.hasVIP(name) && (!h.reachable || h.portUp(name)) {
+			out = append(out, name)
 		}
 	}
 	return out
+}
+
+// hasVIP says whether the host's eth0 is up and carries the address.
+func (h *holders) hasVIP(name string) bool {
+	nh := h.handles[name]
+	link, err := nh.LinkByName("eth0")
+	if err != nil || link.Attrs().Flags&net.FlagUp == 0 {
+		return false
+	}
+	addrs, err := nh.AddrList(link, netlink.FAMILY_V4)
+	if err != nil {
+		return false
+	}
+	want := net.ParseIP(vipAddr)
+	return slices.ContainsFunc(addrs, func(a netlink.Addr) bool { return a.IP.Equal(want) })
 }
 
 // neverTwo samples the holders every 5 ms until stop, and fails the test
